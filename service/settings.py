@@ -1,0 +1,136 @@
+"""Process settings, read once from BUCKETPORT_* environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Scope = Literal["read", "write"]
+GIB = 1024**3
+
+
+class Token(BaseModel):
+    token: SecretStr = Field(min_length=16)
+    scopes: frozenset[Scope] = frozenset({"read"})
+    name: str = ""
+    """Shown in logs in place of the token itself."""
+
+
+_tokens = TypeAdapter(list[Token])
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BUCKETPORT_", extra="ignore", frozen=True)
+
+    storage_url: str = Field(
+        "file://./.data",
+        description="Where objects live: file:///path, s3://bucket/prefix or gs://bucket/prefix.",
+    )
+    auth_enabled: bool = Field(True, description="Require bearer tokens on the object API.")
+    auth_tokens: Annotated[list[Token], NoDecode] = Field(
+        default_factory=list,
+        description='JSON list of {"token": ..., "scopes": ["read", "write"], "name": ...}.',
+    )
+    auth_tokens_file: Path | None = Field(
+        None, description="A file holding the same JSON list (a mounted Secret)."
+    )
+    max_upload_bytes: int = Field(5 * GIB, gt=0, description="Larger uploads get 413.")
+    presign_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key for local-store signed URLs; every replica needs the same value.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL clients use to reach the service (local signed URLs point here).",
+    )
+    drain_seconds: float = Field(
+        10.0, ge=0, le=3600, description="How long in-flight requests may finish after SIGTERM."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS; empty: none."
+    )
+    readiness_cache_seconds: float = Field(2.0, ge=0, le=60)
+    storage_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="Connect and read timeout for each storage call."
+    )
+    storage_threads: int = Field(
+        32, ge=1, le=512, description="Size of the one thread pool for blocking storage calls."
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
+    s3_public_endpoint_url: str | None = Field(
+        None, description="Endpoint that presigned URLs are signed for, if not the one above."
+    )
+    s3_region: str | None = Field(None, description="Region; default from the AWS chain.")
+    s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
+    s3_max_attempts: int = Field(5, ge=1, le=20, description="botocore retry attempts.")
+    s3_part_size: int = Field(
+        8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * GIB, description="Multipart part size."
+    )
+    gcs_project: str | None = Field(None, description="Project for the GCS client (optional).")
+    gcs_signer_email: str | None = Field(
+        None, description="Service account that signs V4 URLs through IAM signBlob."
+    )
+
+    @field_validator("auth_tokens", mode="before")
+    @classmethod
+    def _parse_tokens(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("file://", "s3://", "gs://")):
+            raise ValueError("must start with file://, s3:// or gs://")
+        return value
+
+    @model_validator(mode="after")
+    def _auth_needs_tokens(self) -> Settings:
+        if self.auth_enabled and not self.tokens:
+            raise ValueError(
+                "auth is enabled but no token is configured: set BUCKETPORT_AUTH_TOKENS or "
+                "BUCKETPORT_AUTH_TOKENS_FILE, or BUCKETPORT_AUTH_ENABLED=false for local use"
+            )
+        return self
+
+    @cached_property
+    def tokens(self) -> tuple[Token, ...]:
+        """Tokens from the variable and from the file, together."""
+        from_file: list[Token] = []
+        if self.auth_tokens_file is not None:
+            try:
+                from_file = _tokens.validate_json(self.auth_tokens_file.read_bytes())
+            except (OSError, ValidationError) as exc:
+                raise ValueError(f"auth_tokens_file {self.auth_tokens_file}: {exc}") from exc
+        return (*self.auth_tokens, *from_file)
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line per problem, naming the environment variable a user has to fix."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        name = f"BUCKETPORT_{field.upper()}" if field else "settings"
+        lines.append(f"{name}: {error['msg']}")
+    return "; ".join(lines)
