@@ -1,0 +1,59 @@
+# bucketport: every task a developer or CI runs. `make help` lists them.
+# Tools land inside the repo (.venv, .tools) so a fresh clone needs only Python >= 3.11 and make.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION ?= 0.9.13
+TOOLS := $(CURDIR)/.tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bootstrap/bin/uv)
+RUN := $(UV) run --frozen
+HOST ?= 127.0.0.1
+PORT ?= 8000
+IMAGE ?= localhost/bucketport:dev
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(TOOLS)/bootstrap/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)/bootstrap
+	$(TOOLS)/bootstrap/bin/pip install --quiet --disable-pip-version-check "uv>=$(UV_VERSION)"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-groups
+	@touch $@
+
+.PHONY: install
+install: .venv/.synced ## Install the service and dev tools into .venv
+
+.PHONY: run
+run: install ## Serve on http://127.0.0.1:8000 with a local-disk store under ./.data, auth off
+	BUCKETPORT_AUTH_ENABLED=false BUCKETPORT_LOG_FORMAT=$${BUCKETPORT_LOG_FORMAT:-console} \
+	  $(RUN) python -m service serve --host $(HOST) --port $(PORT)
+
+.PHONY: test
+test: install ## Run the whole local suite (unit, integration, contract, chart, terraform)
+	$(RUN) pytest -m "not image and not drill" $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff, yamllint and the workflow schemas
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+.PHONY: fmt
+fmt: install ## Format and fix what ruff can
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+.PHONY: typecheck
+typecheck: install ## mypy --strict over service/ and tests/
+	$(RUN) mypy
+
+.PHONY: clean
+clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
