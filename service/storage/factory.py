@@ -1,0 +1,43 @@
+"""Storage URL → adapter. The only place that knows every backend; it imports each lazily so a
+process configured for one backend never loads another's SDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from service.settings import Settings
+from service.storage.base import ObjectStore
+from service.storage.threads import Blocking
+
+
+def parse_storage_url(url: str) -> tuple[str, str, str]:
+    """Split a storage URL into (scheme, bucket-or-root, prefix).
+
+    `file://./.data` and `file:///srv/data` give the path in the second field; for s3/gs the
+    prefix never starts or ends with '/'.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return "file", parts.netloc + parts.path, ""
+    if parts.scheme in ("s3", "gs"):
+        if not parts.netloc:
+            raise ValueError(f"{url!r} names no bucket")
+        return parts.scheme, parts.netloc, parts.path.strip("/")
+    raise ValueError(f"{url!r}: the scheme must be file, s3 or gs")
+
+
+def open_store(settings: Settings) -> ObjectStore:
+    scheme, location, prefix = parse_storage_url(settings.storage_url)
+    blocking = Blocking(settings.storage_threads)
+    if scheme == "file":
+        from service.storage.local import LocalStore
+
+        secret = settings.presign_secret
+        return LocalStore(
+            Path(location),
+            blocking=blocking,
+            presign_secret=secret.get_secret_value().encode() if secret else None,
+            public_url=settings.public_url,
+        )
+    raise ValueError(f"the {scheme}:// backend is not available yet")
