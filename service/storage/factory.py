@@ -40,4 +40,28 @@ def open_store(settings: Settings) -> ObjectStore:
             presign_secret=secret.get_secret_value().encode() if secret else None,
             public_url=settings.public_url,
         )
-    raise ValueError(f"the {scheme}:// backend is not available yet")
+    if scheme == "s3":
+        from service.storage.s3 import S3Store
+
+        return S3Store(
+            location,
+            prefix,
+            blocking=blocking,
+            endpoint_url=settings.s3_endpoint_url,
+            public_endpoint_url=settings.s3_public_endpoint_url,
+            region=settings.s3_region,
+            addressing_style=settings.s3_addressing_style,
+            max_attempts=settings.s3_max_attempts,
+            part_size=settings.s3_part_size,
+            timeout=settings.storage_timeout_seconds,
+        )
+    from service.storage.gcs import GcsStore
+
+    return GcsStore(
+        location,
+        prefix,
+        blocking=blocking,
+        project=settings.gcs_project,
+        signer_email=settings.gcs_signer_email,
+        timeout=settings.storage_timeout_seconds,
+    )
