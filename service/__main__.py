@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -58,6 +59,35 @@ def serve(
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
     run_server(settings, host=host, port=port, workers=workers)
+
+
+@cli.command()
+@click.argument("url")
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A tokens JSON file (as BUCKETPORT_AUTH_TOKENS_FILE); uses a read+write token.",
+)
+@click.option(
+    "--size",
+    default=256 * 1024,
+    show_default=True,
+    type=click.IntRange(0, 1 << 30),
+    help="Bytes to upload.",
+)
+def smoke(url: str, token_file: Path | None, size: int) -> None:
+    """PUT/GET/HEAD/DELETE round trip with a checksum against a running service at URL.
+
+    The token comes from --token-file, else BUCKETPORT_SMOKE_TOKEN, else none (auth off).
+    """
+    from service.jobs import smoke as job
+
+    try:
+        steps = job.run(url, job.resolve_token(token_file), size)
+    except (job.SmokeFailure, OSError) as exc:
+        click.echo(f"smoke FAILED: {exc}", err=True)
+        sys.exit(1)
+    click.echo("smoke passed: " + ", ".join(steps))
 
 
 def main() -> None:
