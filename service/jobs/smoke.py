@@ -9,6 +9,7 @@ import os
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,6 +23,7 @@ class SmokeFailure(Exception):
 class Answer:
     status: int
     headers: dict[str, str]
+    """Lower-cased names."""
     body: bytes
 
 
@@ -35,9 +37,13 @@ def _call(
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return Answer(response.status, dict(response.headers), response.read())
+            return Answer(response.status, _lower(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:
-        return Answer(error.code, dict(error.headers), error.read())
+        return Answer(error.code, _lower(error.headers.items()), error.read())
+
+
+def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {name.lower(): value for name, value in items}
 
 
 def token_from_file(path: Path) -> str:
@@ -78,15 +84,15 @@ def run(base_url: str, token: str | None, size: int = 256 * 1024) -> list[str]:
         ),
         201,
     )
-    etag = put.headers.get("ETag", "")
+    etag = put.headers.get("etag")
     try:
         got = expect("get", _call("GET", url, token), 200)
         if got.body != payload:
             raise SmokeFailure("get: the body differs from what was uploaded")
-        if got.headers.get("ETag") != etag:
+        if got.headers.get("etag") != etag:
             raise SmokeFailure("get: the ETag differs from the one PUT returned")
         head = expect("head", _call("HEAD", url, token), 200)
-        if head.headers.get("Content-Length") != str(size):
+        if head.headers.get("content-length") != str(size):
             raise SmokeFailure("head: wrong Content-Length")
     finally:
         expect("delete", _call("DELETE", url, token), 204)
