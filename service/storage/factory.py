@@ -38,7 +38,7 @@ def presign_secret(settings: Settings) -> bytes:
 
 
 def open_store(settings: Settings) -> ObjectStore:
-    scheme, location, _prefix = parse_storage_url(settings.storage_url)
+    scheme, location, prefix = parse_storage_url(settings.storage_url)
     blocking = Blocking(settings.storage_threads)
     if scheme == "file":
         from service.storage.local import LocalStore

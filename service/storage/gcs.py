@@ -289,7 +289,8 @@ class GcsStore:
                     resource = await self._run(
                         partial(self._send, url, data, offset, offset + len(data))
                     )
-                    return storage.Blob.from_api_repr(resource, self._bucket)
+                    blob._set_properties(resource)  # what the SDK's own uploads do
+                    return blob
                 await self._run(partial(self._send, url, data, offset, None))
                 offset += len(data)
             raise AssertionError("parts() always ends with a last piece")
@@ -360,7 +361,7 @@ class GcsStore:
         if blob is None:
             raise NotFound()
         info = _info(key, blob)
-        if if_none_match is not None and if_none_match.strip('"') == info.etag:
+        if if_none_match is not None and if_none_match.strip('"') in (info.etag, "*"):
             raise NotModified(info)
         content_range = byte_range.resolve(info.size) if byte_range is not None else None
         if info.size == 0:

@@ -125,7 +125,7 @@ def _status(exc: ClientError) -> int:
 
 
 def _quoted(etag: str) -> str:
-    return etag if etag.startswith('"') else f'"{etag}"'
+    return etag if etag.startswith('"') or etag == "*" else f'"{etag}"'
 
 
 def _range_header(byte_range: ByteRange) -> str:
