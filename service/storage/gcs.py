@@ -243,14 +243,17 @@ class GcsStore:
         if checksums is not None and checksums.md5 is not None:
             blob.md5_hash = b64(checksums.md5)  # GCS checks it again when finalizing
         digests = Digests(checksums)
-        async with aclosing(parts(chunks, self._chunk_size, max_bytes)) as body:
-            first, last = await anext(body)
-            digests.update(first)
-            if last:
-                digests.verify()
-                await self._run(partial(self._upload_one, blob, first, generation))
-            else:
-                blob = await self._upload_resumable(blob, first, body, digests, generation)
+        try:
+            async with aclosing(parts(chunks, self._chunk_size, max_bytes)) as body:
+                first, last = await anext(body)
+                digests.update(first)
+                if last:
+                    digests.verify()
+                    await self._run(partial(self._upload_one, blob, first, generation))
+                else:
+                    blob = await self._upload_resumable(blob, first, body, digests, generation)
+        except NotFound as exc:  # an upload has no object to miss, only a bucket
+            raise BackendUnavailable("The configured GCS bucket does not exist.") from exc
         return Written(info=_info(key, blob), created=before is None)
 
     def _upload_one(self, blob: Any, data: bytes, generation: int | None) -> None:

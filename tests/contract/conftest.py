@@ -60,8 +60,10 @@ def make_s3(moto_endpoint: str) -> Callable[..., S3Store]:
 
 @pytest.fixture
 def make_gcs(gcs_endpoint: str) -> Callable[..., GcsStore]:
-    def make(bucket: str, prefix: str = "", **options: Any) -> GcsStore:
-        with gcs_env(gcs_endpoint):
+    def make(
+        bucket: str, prefix: str = "", endpoint: str | None = None, **options: Any
+    ) -> GcsStore:
+        with gcs_env(endpoint or gcs_endpoint):
             return GcsStore(bucket, prefix, blocking=Blocking(8), **options)
 
     return make
