@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.fixtures.service import REPO
 
 PROBE = """
@@ -21,7 +19,8 @@ from service.storage.factory import open_store
 settings = Settings(storage_url=sys.argv[1], auth_enabled=False)
 create_app(settings)
 store = open_store(settings)
-print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("boto3", "botocore", "google"))))
+sdks = ("boto3", "botocore", "google")
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in sdks)))
 """
 
 
