@@ -469,6 +469,8 @@ def _etag_of(dir_fd: int, leaf: str, key: str) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None  # a planted symlink is no object; the rename replaces the link itself
         if exc.errno in _BLOCKED:
             raise InvalidKey("The key's path is blocked inside the store.") from exc
         raise
