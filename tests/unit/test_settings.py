@@ -71,7 +71,7 @@ def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
     assert lines[0].startswith("bucketport: invalid settings: BUCKETPORT_MAX_UPLOAD_BYTES")
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["smoke"]])
+@pytest.mark.parametrize("command", [[], ["serve"], ["smoke"], ["sync"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", *command, "--help"],
