@@ -112,7 +112,7 @@ def _info(key: str, blob: Any) -> ObjectInfo:
         key=key,
         size=int(blob.size or 0),
         etag=str(blob.generation),
-        last_modified=blob.updated,
+        last_modified=blob.updated.astimezone(UTC),
         content_type=blob.content_type or DEFAULT_CONTENT_TYPE,
         version=str(blob.generation),
         metadata=dict(blob.metadata or {}),
@@ -229,14 +229,18 @@ class GcsStore:
         max_bytes: int | None = None,
     ) -> Written:
         name = self._ns.name(key)
-        generation = 0 if if_none_match_any else None
-        if if_match is not None and not if_none_match_any:
-            generation = _generation(if_match)
         # The lookup tells 201 from 200 and fails early before a large body is sent; the
         # generation precondition itself is enforced by GCS on the write below.
         before = await self._stat(name)
-        if generation is not None and generation != (before.generation if before else 0):
-            raise PreconditionFailed()
+        generation: int | None = None
+        if if_none_match_any:
+            if before is not None:
+                raise PreconditionFailed()
+            generation = 0
+        elif if_match is not None:
+            if before is None or (if_match != "*" and _generation(if_match) != before.generation):
+                raise PreconditionFailed()
+            generation = before.generation  # for "*": the generation seen just now
         blob = self._bucket.blob(name)
         blob.content_type = content_type
         blob.metadata = dict(metadata) if metadata else None
