@@ -57,3 +57,12 @@ typecheck: install ## mypy --strict over service/ and tests/
 clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- Cloud backends on local emulators (storage adapters; see docs/backends.md) ---------------
+.PHONY: run-s3
+run-s3: install ## Serve against a local S3 (moto server, fresh bucket), auth off
+	$(RUN) python deploy/local/run_emulated.py s3 --host $(HOST) --port $(PORT)
+
+.PHONY: run-gcs
+run-gcs: install ## Serve against a local GCS (fake-gcs-server, fresh bucket), auth off
+	$(RUN) python deploy/local/run_emulated.py gcs --host $(HOST) --port $(PORT)
