@@ -32,7 +32,6 @@ from botocore.exceptions import (
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
-    MAX_PRESIGN_SECONDS,
     BackendTimeout,
     BackendUnavailable,
     ByteRange,
@@ -56,6 +55,7 @@ from service.storage.remote import (
     BodyStream,
     Namespace,
     b64,
+    check_expiry,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -457,8 +457,7 @@ class S3Store:
         expires_in: int,
         content_type: str | None = None,
     ) -> SignedURL:
-        if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
-            raise InvalidArgument(f"expires_in must be between 1 and {MAX_PRESIGN_SECONDS}.")
+        check_expiry(expires_in)
         params = {"Bucket": self._bucket, "Key": self._ns.name(key)}
         headers = {}
         if method == "PUT" and content_type:
