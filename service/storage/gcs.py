@@ -192,7 +192,10 @@ class GcsStore:
         self._timeout = timeout
         self._chunk_size = chunk_size
         self._retry: Retry = DEFAULT_RETRY.with_timeout(timeout)
-        self._client = storage.Client(project=project)
+        try:
+            self._client = storage.Client(project=project)
+        except auth_errors.DefaultCredentialsError as exc:
+            raise gcs_error(exc) from None  # its text lists local file paths
         self._bucket = self._client.bucket(bucket)
         # The SDK's own authorised session; sized like the thread pool, as for botocore.
         self._http: AuthorizedSession = self._client._http

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -174,3 +175,11 @@ async def test_s3_without_credentials(moto_endpoint: str, monkeypatch: pytest.Mo
     with pytest.raises(BackendUnavailable, match="No usable AWS credentials"):
         await store.check()
     await store.aclose()
+
+
+def test_gcs_without_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    with pytest.raises(BackendUnavailable, match="No usable Google credentials") as caught:
+        GcsStore("bucket", blocking=Blocking(2))
+    assert str(tmp_path) not in caught.value.detail
