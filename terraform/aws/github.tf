@@ -51,7 +51,6 @@ resource "aws_iam_role" "github" {
 }
 
 data "aws_iam_policy_document" "github" {
-  #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken supports no resource-level permissions; it is the only action on "*".
   statement {
     sid       = "EcrLogin"
     actions   = ["ecr:GetAuthorizationToken"]

@@ -2,7 +2,6 @@ resource "aws_s3_bucket" "objects" {
   #checkov:skip=CKV_AWS_18:Server access logs need a second bucket; enable CloudTrail S3 data events for an audit trail.
   #checkov:skip=CKV_AWS_144:Cross-region replication is a business decision (cost, data residency), not a default.
   #checkov:skip=CKV2_AWS_62:The service does not consume S3 event notifications.
-  #checkov:skip=CKV_AWS_145:SSE-S3 is the default; set kms_key_arn for SSE-KMS with a customer managed key.
   bucket        = local.bucket_name
   force_destroy = var.bucket_force_destroy
 }

@@ -1,5 +1,4 @@
 resource "google_artifact_registry_repository" "app" {
-  #checkov:skip=CKV_GCP_84:Google-managed encryption is the default; set kms_key_name for a customer-managed key.
   project       = var.project_id
   location      = var.region
   repository_id = var.name

@@ -155,7 +155,7 @@ run "github_provider_is_limited_to_the_repository" {
   command = apply
 
   assert {
-    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'acme/bucketport' && (assertion.ref == 'refs/heads/main' || assertion.ref.startsWith('refs/tags/v'))"
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'acme/bucketport' && (assertion.sub == 'repo:acme/bucketport:ref:refs/heads/main' || assertion.sub.startsWith('repo:acme/bucketport:ref:refs/tags/v'))"
     error_message = "The pool provider must accept only this repository's allowed refs."
   }
 
