@@ -57,3 +57,11 @@ typecheck: install ## mypy --strict over service/ and tests/
 clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- terraform: static checks here; terraform fmt/validate/test run in GitHub Actions ----
+.PHONY: terraform-check terraform-docs
+terraform-check: install ## Terraform static suite (hcl2 structure, references, README tables) + checkov
+	$(RUN) pytest tests/terraform -q $(PYTEST_ARGS)
+
+terraform-docs: install ## Regenerate the inputs/outputs tables in the terraform/ READMEs
+	$(RUN) python -m tests.terraform.readme

@@ -67,7 +67,14 @@ def _modules(config: Config) -> list[str]:
         f"{_code(unquote(body['version'])) if 'version' in body else 'n/a'} |"
         for name, body in sorted(config.modules.items())
     ]
-    return ["", "## Modules", "", "| Name | Source | Version |", "|------|--------|---------|", *rows]
+    return [
+        "",
+        "## Modules",
+        "",
+        "| Name | Source | Version |",
+        "|------|--------|---------|",
+        *rows,
+    ]
 
 
 def _inputs(config: Config) -> list[str]:

@@ -126,7 +126,9 @@ def test_local_module_calls_match_their_variables(config: Config) -> None:
         if child is None:
             continue
         given = {k for k in body if not k.startswith("__")} - MODULE_META_ARGS
-        assert given <= set(child.variables), f"{config.name}: {name} gets {given - set(child.variables)}"
+        assert given <= set(child.variables), (
+            f"{config.name}: {name} gets {given - set(child.variables)}"
+        )
         required = {v for v, spec in child.variables.items() if "default" not in spec}
         assert required <= given, f"{config.name}: {name} lacks {required - given}"
 
@@ -137,7 +139,9 @@ def _tftest(path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "path", sorted(TERRAFORM.rglob("*.tftest.hcl")), ids=lambda p: p.relative_to(TERRAFORM).as_posix()
+    "path",
+    sorted(TERRAFORM.rglob("*.tftest.hcl")),
+    ids=lambda p: p.relative_to(TERRAFORM).as_posix(),
 )
 def test_tftest_files_match_their_root(path: Path) -> None:
     config = load(path.parent.parent)
@@ -146,9 +150,15 @@ def test_tftest_files_match_their_root(path: Path) -> None:
     used = {t.split("_", 1)[0] for t, _ in [*config.resources, *config.data]}
     assert used <= mocked, f"{path.name}: providers not mocked: {used - mocked}"
     declared = set(config.variables)
-    for block in [*tree.get("variables", []), *[
-        v for run in tree.get("run", []) for body in run.values() for v in body.get("variables", [])
-    ]]:
+    for block in [
+        *tree.get("variables", []),
+        *[
+            v
+            for run in tree.get("run", [])
+            for body in run.values()
+            for v in body.get("variables", [])
+        ],
+    ]:
         assert {k for k in block if not k.startswith("__")} <= declared
     for override in tree.get("override_module", []):
         target = expression(override["target"]) or ""
@@ -182,7 +192,8 @@ def test_readme_check_notices_a_stale_table() -> None:
 def test_backend_examples_are_commented_out() -> None:
     aws = (TERRAFORM / "aws" / "versions.tf").read_text()
     gcp = (TERRAFORM / "gcp" / "versions.tf").read_text()
-    assert re.search(r'^\s*# backend "s3"', aws, re.M) and "use_lockfile = true" in aws
+    assert re.search(r'^\s*# backend "s3"', aws, re.M)
+    assert "use_lockfile = true" in aws
     assert re.search(r'^\s*# backend "gcs"', gcp, re.M)
     for config in map(load, ROOTS):
         assert all("backend" not in block for block in config.terraform), config.name

