@@ -59,9 +59,12 @@ clean: ## Remove build output, caches and the local store (keeps .venv and .tool
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- terraform: static checks here; terraform fmt/validate/test run in GitHub Actions ----
-.PHONY: terraform-check terraform-docs
-terraform-check: install ## Terraform static suite (hcl2 structure, references, README tables) + checkov
+.PHONY: terraform-check terraform-docs terraform-fmt
+terraform-check: install ## Terraform static suite (hcl2 structure, references, fmt, README tables) + checkov
 	$(RUN) pytest tests/terraform -q $(PYTEST_ARGS)
 
 terraform-docs: install ## Regenerate the inputs/outputs tables in the terraform/ READMEs
 	$(RUN) python -m tests.terraform.readme
+
+terraform-fmt: install ## Format terraform/ like `terraform fmt` (hclwrite via npm @cdktf/hcl-tools)
+	$(RUN) python -m tests.terraform.hclfmt --write
