@@ -130,7 +130,7 @@ variable "enable_cluster_creator_admin_permissions" {
 }
 
 variable "cluster_admin_arns" {
-  description = "IAM role or user ARNs that get cluster admin through access entries."
+  description = "IAM role or user ARNs that get cluster admin through access entries (not the identity running apply: enable_cluster_creator_admin_permissions covers it)."
   type        = list(string)
   default     = []
 

@@ -28,10 +28,13 @@ _DATA = re.compile(r"\bdata\.([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)")
 _RESOURCE = re.compile(r"(?<![\w.\-])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
 
 
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
 def unquote(value: Any) -> Any:
-    """'"text"' -> 'text'; anything else unchanged."""
+    """'"text"' -> 'text' (HCL escapes decoded); anything else unchanged."""
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
+        return re.sub(r'\\([nrt"\\])', lambda m: _ESCAPES[m.group(1)], value[1:-1])
     return value
 
 

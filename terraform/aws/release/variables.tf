@@ -99,7 +99,7 @@ variable "chart_version" {
 }
 
 variable "extra_values" {
-  description = "Further values files (YAML strings) for the chart, e.g. file(\"../../../deploy/eks/values.yaml\")."
+  description = "Further values files (YAML strings), applied before the cloud wiring (which wins), e.g. file(\"../../../deploy/values-eks.yaml\")."
   type        = list(string)
   default     = []
 }

@@ -119,7 +119,7 @@ variable "chart_version" {
 }
 
 variable "extra_values" {
-  description = "Further values files (YAML strings) for the chart, e.g. file(\"../../../deploy/gke/values.yaml\")."
+  description = "Further values files (YAML strings), applied before the cloud wiring (which wins), e.g. file(\"../../../deploy/values-gke.yaml\")."
   type        = list(string)
   default     = []
 }

@@ -25,8 +25,9 @@ resource "helm_release" "this" {
   timeout         = var.timeout_seconds
   max_history     = 10
 
-  # Cloud wiring first; extra values files from the caller override it.
-  values = concat([module.values.yaml], var.extra_values)
+  # The cloud wiring comes last so that environment files (deploy/values-*.yaml, whose
+  # bucket and repository are placeholders) cannot point the release elsewhere.
+  values = concat(var.extra_values, [module.values.yaml])
 
   set = [for k, v in var.set_values : { name = k, value = v }]
 }

@@ -100,7 +100,7 @@ variable "gcs_signer_email" {
 }
 
 variable "extra_values" {
-  description = "Further values files (YAML strings), applied after the cloud wiring."
+  description = "Further values files (YAML strings), applied before the cloud wiring (which wins)."
   type        = list(string)
   default     = []
 }
