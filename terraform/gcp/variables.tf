@@ -13,7 +13,7 @@ variable "region" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
     error_message = "region must be a region name such as europe-west1."
   }
 }
@@ -279,7 +279,7 @@ variable "github_deploy_role" {
   default     = "roles/container.developer"
 
   validation {
-    condition     = var.github_deploy_role == null || contains(["roles/container.developer", "roles/container.clusterViewer"], var.github_deploy_role)
+    condition     = var.github_deploy_role == null || try(contains(["roles/container.developer", "roles/container.clusterViewer"], var.github_deploy_role), false)
     error_message = "github_deploy_role must be roles/container.developer, roles/container.clusterViewer or null."
   }
 }

@@ -229,3 +229,23 @@ run "rejects_open_ref_patterns" {
 
   expect_failures = [var.github_ref_patterns]
 }
+
+run "rejects_a_small_or_malformed_vpc_cidr" {
+  command = plan
+
+  variables {
+    vpc_cidr = "10.0.0.0/24"
+  }
+
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_an_empty_api_allow_list" {
+  command = plan
+
+  variables {
+    endpoint_public_access_cidrs = []
+  }
+
+  expect_failures = [var.endpoint_public_access_cidrs]
+}

@@ -16,7 +16,7 @@ variable "location" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z]+-[a-z]+[0-9](-[a-z])?$", var.location))
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+(-[a-z])?$", var.location))
     error_message = "location must be a region or zone name."
   }
 }

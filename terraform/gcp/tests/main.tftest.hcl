@@ -176,3 +176,26 @@ run "rejects_bad_soft_delete" {
 
   expect_failures = [var.soft_delete_retention_days]
 }
+
+run "rejects_an_empty_api_allow_list" {
+  command = plan
+
+  variables {
+    master_authorized_cidrs = []
+  }
+
+  expect_failures = [var.master_authorized_cidrs]
+}
+
+run "push_only_without_deploy_role" {
+  command = apply
+
+  variables {
+    github_deploy_role = null
+  }
+
+  assert {
+    condition     = length(google_project_iam_member.github_deploy) == 0
+    error_message = "github_deploy_role = null grants no GKE role."
+  }
+}
