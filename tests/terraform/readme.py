@@ -77,6 +77,14 @@ def _modules(config: Config) -> list[str]:
     ]
 
 
+def _resources(config: Config) -> list[str]:
+    if not config.resources and not config.data:
+        return []
+    rows = [f"| {t}.{n} | resource |" for t, n in sorted(config.resources)]
+    rows += [f"| {t}.{n} | data source |" for t, n in sorted(config.data)]
+    return ["", "## Resources", "", "| Name | Type |", "|------|------|", *rows]
+
+
 def _inputs(config: Config) -> list[str]:
     rows = []
     for name, body in sorted(config.variables.items()):
@@ -105,7 +113,13 @@ def _outputs(config: Config) -> list[str]:
 
 
 def tables(config: Config) -> str:
-    lines = [*_requirements(config), *_modules(config), *_inputs(config), *_outputs(config)]
+    lines = [
+        *_requirements(config),
+        *_modules(config),
+        *_resources(config),
+        *_inputs(config),
+        *_outputs(config),
+    ]
     return "\n".join(lines) + "\n"
 
 
