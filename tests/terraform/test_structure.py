@@ -197,3 +197,11 @@ def test_backend_examples_are_commented_out() -> None:
     assert re.search(r'^\s*# backend "gcs"', gcp, re.M)
     for config in map(load, ROOTS):
         assert all("backend" not in block for block in config.terraform), config.name
+
+
+def test_ci_commands_cover_every_directory() -> None:
+    """terraform/README.md lists the directories GitHub Actions validates and tests."""
+    text = (TERRAFORM / "README.md").read_text()
+    loop = text[text.index("for dir in") : text.index("done")]
+    listed = set(re.findall(r"[a-z][\w/-]*[a-z]", loop.split(";")[0].removeprefix("for dir in")))
+    assert listed == set(_ids(DIRS))
