@@ -17,7 +17,7 @@ resource "google_container_cluster" "this" {
   #checkov:skip=CKV_GCP_65:RBAC through Google Groups needs a Workspace/Cloud Identity domain; access is granted with IAM.
   #checkov:skip=CKV_GCP_61:Intranode visibility adds flow-log cost; VPC flow logs are on for the node subnet.
   #checkov:skip=CKV_GCP_21:Labels are set from local.labels (merged with var.labels), which checkov cannot evaluate.
-  #checkov:skip=CKV_GCP_12:Autopilot enforces network policy through Dataplane V2; Standard clusters get ADVANCED_DATAPATH below.
+  #checkov:skip=CKV_GCP_12:Autopilot enforces network policy through Dataplane V2; Standard clusters get it through datapath_provider = ADVANCED_DATAPATH.
   #checkov:skip=CKV_GCP_69:Autopilot always uses the GKE metadata server; Standard node pools set GKE_METADATA.
   name        = var.name
   project     = var.project_id
@@ -28,7 +28,7 @@ resource "google_container_cluster" "this" {
 
   enable_autopilot = var.autopilot ? true : null
 
-  # Standard mode: drop the default pool and run the managed node pool in node_pool.tf.
+  # Standard mode: drop the default pool and run google_container_node_pool.default instead.
   remove_default_node_pool = var.autopilot ? null : true
   initial_node_count       = var.autopilot ? null : 1
   enable_shielded_nodes    = var.autopilot ? null : true
