@@ -17,7 +17,9 @@ def test_checkov_finds_no_failures(checkov_report: dict[str, Any]) -> None:
         f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
         for c in checkov_report["results"].get("failed_checks", [])
     ]
-    assert checkov_report["summary"]["failed"] == 0, "\n".join(failed)
+    assert not failed, "\n".join(failed)
+    summary = checkov_report["summary"]
+    assert summary["failed"] == 0, summary
 
 
 def test_every_skip_has_a_reason(checkov_report: dict[str, Any]) -> None:
