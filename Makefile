@@ -57,3 +57,29 @@ typecheck: install ## mypy --strict over service/ and tests/
 clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# ---- Helm chart (helm/bucketport, deploy/values-*.yaml, tests/chart) ----
+CHART := helm/bucketport
+HELM ?= $(shell command -v helm 2>/dev/null || echo $(TOOLS)/helm/helm)
+README_GENERATOR := $(TOOLS)/npm/node_modules/.bin/readme-generator
+
+.PHONY: chart-tools
+chart-tools: ## Fetch helm, kubectl and the chart README generator into .tools (unless on PATH)
+	deploy/bin/ensure-tools helm kubectl readme-generator
+
+.PHONY: chart-lint
+chart-lint: chart-tools ## helm lint --strict with the defaults and each deploy/values-*.yaml
+	$(HELM) lint --strict $(CHART)
+	for values in deploy/values-*.yaml; do $(HELM) lint --strict $(CHART) -f "$$values"; done
+
+.PHONY: chart-readme
+chart-readme: chart-tools ## Regenerate helm/bucketport/README.md from the values.yaml comments
+	$(README_GENERATOR) --values $(CHART)/values.yaml --readme $(CHART)/README.md
+
+.PHONY: chart-package
+chart-package: chart-tools ## Package the chart into dist/ (version and appVersion follow pyproject)
+	$(HELM) package $(CHART) --destination dist
+
+.PHONY: chart-play
+chart-play: install chart-tools ## Run the chart (values-kind.yaml) under podman kube play with the image, smoke-test it
+	$(RUN) pytest -m image -p no:cacheprovider tests/chart/test_kube_play.py $(PYTEST_ARGS)
