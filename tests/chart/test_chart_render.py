@@ -8,7 +8,18 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from conftest import CHART, DEPLOY, FULLNAME, NAMESPACE, VALUE_SETS, Manifest, Render, find, kinds
+
+from tests.chart.helm import (
+    CHART,
+    DEPLOY,
+    FULLNAME,
+    NAMESPACE,
+    VALUE_SETS,
+    Manifest,
+    Render,
+    find,
+    kinds,
+)
 
 # Custom resources whose schemas kubernetes-validate does not carry: checked by hand below.
 CRD_KINDS = {"HTTPRoute", "ServiceMonitor"}

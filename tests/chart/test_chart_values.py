@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CHART, FULLNAME, NAMESPACE, RELEASE, ROOT, VALUE_SETS, Render, find
 from pydantic import ValidationError
 
 from service.settings import Settings
+from tests.chart.helm import CHART, FULLNAME, NAMESPACE, RELEASE, ROOT, VALUE_SETS, Render, find
 
 # Settings the chart fills from elsewhere than `config.*`
 NOT_IN_CONFIG = {"auth_enabled", "auth_tokens", "auth_tokens_file", "presign_secret"}
