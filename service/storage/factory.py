@@ -3,12 +3,15 @@ process configured for one backend never loads another's SDK."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from service.settings import Settings
 from service.storage.base import ObjectStore
 from service.storage.threads import Blocking
+
+_PROCESS_SECRET = secrets.token_bytes(32)
 
 
 def parse_storage_url(url: str) -> tuple[str, str, str]:
@@ -27,17 +30,23 @@ def parse_storage_url(url: str) -> tuple[str, str, str]:
     raise ValueError(f"{url!r}: the scheme must be file, s3 or gs")
 
 
+def presign_secret(settings: Settings) -> bytes:
+    """The configured HMAC key, or a random one that lives as long as this process."""
+    if settings.presign_secret is None:
+        return _PROCESS_SECRET
+    return settings.presign_secret.get_secret_value().encode()
+
+
 def open_store(settings: Settings) -> ObjectStore:
-    scheme, location, prefix = parse_storage_url(settings.storage_url)
+    scheme, location, _prefix = parse_storage_url(settings.storage_url)
     blocking = Blocking(settings.storage_threads)
     if scheme == "file":
         from service.storage.local import LocalStore
 
-        secret = settings.presign_secret
         return LocalStore(
             Path(location),
             blocking=blocking,
-            presign_secret=secret.get_secret_value().encode() if secret else None,
+            presign_secret=presign_secret(settings),
             public_url=settings.public_url,
         )
     raise ValueError(f"the {scheme}:// backend is not available yet")

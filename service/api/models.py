@@ -1,0 +1,75 @@
+"""Request and response bodies of API v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from service.storage.base import MAX_PRESIGN_SECONDS, ObjectInfo, Page
+
+
+class ObjectInfoModel(BaseModel):
+    key: str
+    size: int = Field(ge=0)
+    etag: str = Field(description="Entity tag (without quotes) for If-Match / If-None-Match.")
+    version: str | None = None
+    content_type: str
+    last_modified: datetime
+    metadata: dict[str, str] = Field(description="User metadata from x-meta-* headers.")
+    checksums: dict[str, str] = Field(description="Known digests, base64: sha256, md5, crc32c.")
+
+    @classmethod
+    def of(cls, info: ObjectInfo) -> ObjectInfoModel:
+        return cls(
+            key=info.key,
+            size=info.size,
+            etag=info.etag,
+            version=info.version,
+            content_type=info.content_type,
+            last_modified=info.last_modified,
+            metadata=dict(info.metadata),
+            checksums=dict(info.checksums),
+        )
+
+
+class PageModel(BaseModel):
+    items: list[ObjectInfoModel]
+    prefixes: list[str] = Field(description="Common prefixes when a delimiter was given.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: done.")
+
+    @classmethod
+    def of(cls, page: Page) -> PageModel:
+        return cls(
+            items=[ObjectInfoModel.of(info) for info in page.items],
+            prefixes=page.prefixes,
+            next_cursor=page.next_cursor,
+        )
+
+
+class PresignRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    key: str = Field(min_length=1, max_length=1024)
+    method: Literal["GET", "PUT"]
+    expires_in: int = Field(3600, ge=1, le=MAX_PRESIGN_SECONDS)
+    content_type: str | None = Field(None, max_length=255, description="Bound into PUT URLs.")
+
+
+class PresignResponse(BaseModel):
+    url: str
+    method: Literal["GET", "PUT"]
+    expires_at: datetime
+    headers: dict[str, str] = Field(description="Headers the request must carry.")
+
+
+class VersionInfo(BaseModel):
+    name: str
+    version: str
+    backend: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable", "draining"]
+    detail: str | None = None

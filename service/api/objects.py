@@ -1,0 +1,254 @@
+"""The object routes of API v1: PUT, GET, HEAD, DELETE and listing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from service.api import headers as h
+from service.api.auth import ReadDep, WriteDep
+from service.api.deps import SettingsDep, StoreDep
+from service.api.models import ObjectInfoModel, PageModel
+from service.api.problems import ApiError, responses
+from service.storage.base import (
+    CHUNK_SIZE,
+    DEFAULT_CONTENT_TYPE,
+    Download,
+    ExpectedChecksums,
+    NotModified,
+    ObjectInfo,
+)
+from service.storage.keys import validate_key
+
+router = APIRouter(prefix="/v1", tags=["objects"])
+
+KEY_DOC = "Object key: 1..1024 UTF-8 bytes, '/'-separated, no empty, '.' or '..' segment."
+ETAG_HEADERS: dict[str, Any] = {
+    "ETag": {"description": "Entity tag, quoted.", "schema": {"type": "string"}},
+}
+OBJECT_HEADERS: dict[str, Any] = {
+    **ETAG_HEADERS,
+    "Content-Length": {"schema": {"type": "integer"}},
+    "Last-Modified": {"schema": {"type": "string"}},
+    "Accept-Ranges": {"schema": {"type": "string", "enum": ["bytes"]}},
+    "Content-Range": {"description": "On 206 only.", "schema": {"type": "string"}},
+    "X-Content-Type-Options": {"schema": {"type": "string", "enum": ["nosniff"]}},
+    "x-checksum-sha256": {
+        "description": "Base64 SHA-256 when known.",
+        "schema": {"type": "string"},
+    },
+}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+KeyPath = Annotated[str, KEY_DOC]
+RangeHeader = Annotated[
+    str | None, Header(alias="Range", description="One range: bytes=a-b, bytes=a- or bytes=-n.")
+]
+IfNoneMatch = Annotated[
+    str | None, Header(description="ETag(s) the client holds; a match answers 304.")
+]
+
+
+class ObjectStreamResponse(StreamingResponse):
+    """A StreamingResponse that always releases the download, however the response ends."""
+
+    def __init__(self, download: Download, status_code: int, headers: dict[str, str]) -> None:
+        super().__init__(download.chunks, status_code=status_code, headers=headers)
+        self._download = download
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._download.aclose()
+
+
+async def _object_response(download: Download) -> Response:
+    info = download.info
+    headers = h.object_headers(info)
+    status = 200
+    length = info.size
+    if download.content_range is not None:
+        start, end = download.content_range
+        status, length = 206, end - start + 1
+        headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+    headers["Content-Length"] = str(length)
+    if length > CHUNK_SIZE:
+        return ObjectStreamResponse(download, status, headers)
+    # Small bodies go out in one message: no streaming machinery on the hot path.
+    try:
+        body = b"".join([chunk async for chunk in download.chunks])
+    finally:
+        await download.aclose()
+    return Response(body, status_code=status, headers=headers)
+
+
+def _not_modified(info: ObjectInfo) -> Response:
+    return Response(
+        status_code=304,
+        headers={
+            "ETag": f'"{info.etag}"',
+            "Last-Modified": h.object_headers(info)["Last-Modified"],
+        },
+    )
+
+
+@router.put(
+    "/objects/{key:path}",
+    summary="Upload an object (streamed)",
+    description=(
+        "The raw request body becomes the object. `x-meta-<name>` headers are stored as user "
+        "metadata. Content-MD5 and x-checksum-sha256 are verified before the object becomes "
+        "visible. 201 when created, 200 when replaced."
+    ),
+    status_code=201,
+    response_model=ObjectInfoModel,
+    responses={
+        201: {"description": "Created", "headers": ETAG_HEADERS},
+        200: {"description": "Replaced", "model": ObjectInfoModel, "headers": ETAG_HEADERS},
+        **responses(400, 401, 403, 411, 412, 413, 422, 503, 504),
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {"*/*": BINARY}}},
+)
+async def put_object(
+    key: KeyPath,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    _: WriteDep,
+    content_type: Annotated[str | None, Header(description="Kept and served back.")] = None,
+    content_md5: Annotated[str | None, Header(description="Base64 MD5 of the body.")] = None,
+    x_checksum_sha256: Annotated[
+        str | None, Header(description="Base64 SHA-256 of the body.")
+    ] = None,
+    if_none_match: Annotated[str | None, Header(description="'*': create only.")] = None,
+    if_match: Annotated[str | None, Header(description="Replace only this ETag.")] = None,
+    content_length: Annotated[int | None, Header(ge=0)] = None,
+) -> Response:
+    validate_key(key)
+    if content_length is not None and content_length > settings.max_upload_bytes:
+        raise ApiError(
+            413, "too_large", f"The body is larger than {settings.max_upload_bytes} bytes."
+        )
+    create_only = h.parse_etags(if_none_match)
+    if create_only is not None and create_only != ["*"]:
+        raise ApiError(400, "invalid_header", "On PUT, If-None-Match may only be '*'.")
+    match_tags = h.parse_etags(if_match)
+    if match_tags is not None and len(match_tags) != 1:
+        raise ApiError(400, "invalid_header", "If-Match must name exactly one ETag or '*'.")
+    written = await store.put(
+        key,
+        request.stream(),
+        content_type=h.check_content_type(content_type) or DEFAULT_CONTENT_TYPE,
+        metadata=h.parse_metadata(request.headers.items()),
+        if_none_match_any=create_only is not None,
+        if_match=match_tags[0] if match_tags else None,
+        checksums=ExpectedChecksums(
+            md5=h.decode_digest(content_md5, "Content-MD5", 16),
+            sha256=h.decode_digest(x_checksum_sha256, "x-checksum-sha256", 32),
+        ),
+        max_bytes=settings.max_upload_bytes,
+    )
+    return JSONResponse(
+        ObjectInfoModel.of(written.info).model_dump(mode="json"),
+        status_code=201 if written.created else 200,
+        headers={"ETag": f'"{written.info.etag}"'},
+    )
+
+
+@router.get(
+    "/objects/{key:path}",
+    summary="Download an object (streamed; one byte range)",
+    response_class=Response,
+    responses={
+        200: {"description": "The object", "content": {"*/*": BINARY}, "headers": OBJECT_HEADERS},
+        206: {"description": "The range", "content": {"*/*": BINARY}, "headers": OBJECT_HEADERS},
+        304: {"description": "Not modified", "headers": ETAG_HEADERS},
+        **responses(400, 401, 403, 404, 416, 422, 503, 504),
+    },
+)
+async def get_object(
+    key: KeyPath,
+    store: StoreDep,
+    _: ReadDep,
+    range_: RangeHeader = None,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    validate_key(key)
+    tags = h.parse_etags(if_none_match)
+    try:
+        download = await store.get(
+            key,
+            byte_range=h.parse_range(range_),
+            if_none_match=tags[0] if tags and len(tags) == 1 else None,
+        )
+    except NotModified as exc:
+        return _not_modified(exc.info)
+    if tags and download.info.etag in tags:
+        await download.aclose()
+        return _not_modified(download.info)
+    return await _object_response(download)
+
+
+@router.head(
+    "/objects/{key:path}",
+    summary="An object's headers, without the body",
+    response_class=Response,
+    responses={
+        200: {"description": "The object exists", "headers": OBJECT_HEADERS},
+        304: {"description": "Not modified", "headers": ETAG_HEADERS},
+        **responses(400, 401, 403, 404, 422, 503, 504),
+    },
+)
+async def head_object(
+    key: KeyPath, store: StoreDep, _: ReadDep, if_none_match: IfNoneMatch = None
+) -> Response:
+    info = await store.head(validate_key(key))
+    tags = h.parse_etags(if_none_match)
+    if tags and (info.etag in tags or tags == ["*"]):
+        return _not_modified(info)
+    headers = h.object_headers(info)
+    headers["Content-Length"] = str(info.size)
+    return Response(status_code=200, headers=headers)
+
+
+@router.delete(
+    "/objects/{key:path}",
+    summary="Delete an object (idempotent)",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "Deleted, or was absent"},
+        **responses(400, 401, 403, 422, 503, 504),
+    },
+)
+async def delete_object(key: KeyPath, store: StoreDep, _: WriteDep) -> Response:
+    await store.delete(validate_key(key))
+    return Response(status_code=204)
+
+
+@router.get(
+    "/objects",
+    summary="List objects by prefix, one page at a time",
+    response_model=PageModel,
+    responses=responses(400, 401, 403, 422, 503, 504),
+)
+async def list_objects(
+    store: StoreDep,
+    _: ReadDep,
+    prefix: Annotated[
+        str, Query(max_length=1024, description="Only keys starting with this.")
+    ] = "",
+    delimiter: Annotated[
+        str | None, Query(min_length=1, max_length=16, description="Group keys into prefixes.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=4096, description="next_cursor of the previous page.")
+    ] = None,
+) -> Response:
+    page = await store.list(prefix, delimiter=delimiter, cursor=cursor, limit=limit)
+    return JSONResponse(PageModel.of(page).model_dump(mode="json"))

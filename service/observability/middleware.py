@@ -1,0 +1,93 @@
+"""One pure-ASGI middleware for request ids, the access log and the HTTP metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.observability.metrics import Metrics
+
+access_log = logging.getLogger("bucketport.access")
+_SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class RequestObserver:
+    """Gives each request an id (X-Request-ID honoured when sane), measures it, logs one line.
+
+    Route labels are templates (`/v1/objects/{key:path}`), never raw paths, so metric
+    cardinality stays bounded whatever the keys.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = trace_id = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id" and _SAFE_ID.match(value):
+                request_id = value
+            elif name == b"traceparent" and (match := _TRACEPARENT.match(value)):
+                trace_id = match.group(1)
+        request_id = request_id or uuid.uuid4().hex.encode()
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
+        status = 500
+        received = sent = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+            return message
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, counting_receive, observing_send)
+        finally:
+            self.metrics.in_flight.dec()
+            duration = time.perf_counter() - start
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(duration)
+            self.metrics.bytes_in.inc(received)
+            self.metrics.bytes_out.inc(sent)
+            access_log.log(
+                logging.DEBUG if scope["path"] in PROBES else logging.INFO,
+                "%s %s %d",
+                method,
+                template,
+                status,
+                extra={
+                    "method": method,
+                    "route": template,
+                    "status": status,
+                    "bytes_in": received,
+                    "bytes_out": sent,
+                    "duration_ms": round(duration * 1000, 3),
+                    "request_id": request_id.decode(),
+                    "trace_id": trace_id.decode() or None,
+                    "principal": scope["state"].get("principal"),
+                },
+            )
