@@ -81,5 +81,5 @@ chart-package: chart-tools ## Package the chart into dist/ (version and appVersi
 	$(HELM) package $(CHART) --destination dist
 
 .PHONY: chart-play
-chart-play: install chart-tools ## Run the chart (values-kind.yaml) under podman kube play with the image, smoke-test it
-	$(RUN) pytest -m image -p no:cacheprovider tests/chart/test_kube_play.py $(PYTEST_ARGS)
+chart-play: install chart-tools image ## Play the chart (values-kind.yaml) with podman kube play on $(IMAGE), smoke-test it
+	IMAGE=$(IMAGE) $(RUN) pytest -m image tests/chart/test_kube_play.py $(PYTEST_ARGS)

@@ -14,6 +14,7 @@ from tests.chart.helm import (
     DEPLOY,
     FULLNAME,
     NAMESPACE,
+    RELEASE,
     VALUE_SETS,
     Manifest,
     Render,
@@ -326,3 +327,32 @@ def test_values_files_are_small_and_commented() -> None:
         text = path.read_text()
         assert text.startswith("#"), f"{path.name} starts with a comment on what it is for"
         assert len(text.splitlines()) < 80, f"{path.name} stays minimal"
+
+
+def _notes(helm: str, *args: str) -> str:
+    result = subprocess.run(
+        [
+            helm,
+            "install",
+            RELEASE,
+            str(CHART),
+            f"--namespace={NAMESPACE}",
+            "--dry-run=client",
+            *args,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.split("NOTES:", 1)[1]
+
+
+def test_notes_say_how_to_reach_the_service(helm: str) -> None:
+    notes = _notes(helm)
+    assert f"port-forward service/{FULLNAME} 8000:80" in notes
+    assert f"helm test {RELEASE}" in notes
+    assert "emptyDir" in notes, "warns that a file store on an emptyDir is lost with the pod"
+    eks = _notes(helm, f"--values={DEPLOY / 'values-eks.yaml'}")
+    assert "https://files.example.com/docs" in eks
+    assert "emptyDir" not in eks
+    assert "WARNING: auth.enabled is false" in _notes(helm, "--set=auth.enabled=false")
