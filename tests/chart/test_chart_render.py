@@ -59,7 +59,7 @@ def test_objects_valid_in_strict_kubernetes_schema(render: Render, name: str, ve
 
 
 def test_strict_schema_catches_a_typo_in_a_passed_through_object(render: Render) -> None:
-    objects = render(settings={"podSecurityContext.runAsUsr": 10001})
+    objects = render(settings={"affinity": {"nodeAfinity": {}}})
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(find(objects, "Deployment"), "1.35", strict=True)
 

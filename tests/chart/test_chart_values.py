@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -56,6 +57,8 @@ def _pyproject_version() -> str:
         "probes.startup.initialDelay=5",  # unknown key two levels down
         "probes.liveness.periodSeconds=0",
         "resources.requests.gpu=1",
+        "securityContext.readOnlyRootFilesytem=true",  # a typo that would leave the root writable
+        "podSecurityContext.runAsUser=nobody",
         "auth.enabled=maybe",
         "auth.tokens[0].token=short",
         "auth.tokens[0].token=long-enough-token-123,auth.tokens[0].scopes[0]=admin",
@@ -96,6 +99,26 @@ def test_schema_forbids_unknown_keys_in_every_chart_owned_object() -> None:
         walk(definition, f"#{name}")
     # every key of values.yaml is described, and the defaults pass the schema (helm lint does that)
     assert set(_values()) == set(schema["properties"])
+
+
+def test_security_contexts_know_every_kubernetes_field() -> None:
+    """The strict context schemas list every field of the newest Kubernetes the chart targets."""
+    schema = json.loads((CHART / "values.schema.json").read_text())["definitions"]
+    strict = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    for name, kind in (
+        ("podSecurityContext", "podsecuritycontext"),
+        ("securityContext", "securitycontext"),
+    ):
+        k8s = json.loads((strict / "v1.35.0-local-strict" / f"{kind}-v1.json").read_text())
+        assert set(k8s["properties"]) <= set(schema[name]["properties"]), name
+
+
+def test_schema_accepts_extended_resources(helm: str) -> None:
+    subprocess.run(
+        [helm, "template", RELEASE, str(CHART), "--set=resources.limits.nvidia\\.com/gpu=1"],
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_every_service_setting_is_a_documented_value() -> None:
