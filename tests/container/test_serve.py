@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage as gcs
 
 from tests.container.conftest import BUCKET, MOTO_ENV, s3_client
-from tests.container.podman import Container, podman
+from tests.container.podman import HARDENED, Container, podman
 
 pytestmark = pytest.mark.image
 
@@ -148,3 +150,19 @@ def test_podman_stop_exits_0_within_the_drain_time(local: Container) -> None:
     podman("stop", "--time=30", local.name, timeout=60)  # SIGKILL only after 30 s
     assert time.monotonic() - began < 5  # BUCKETPORT_DRAIN_SECONDS
     assert local.state()["ExitCode"] == 0, local.logs()
+
+
+def test_smoke_command_in_the_image(
+    local: Container, image: str, token: str, tmp_path: Path
+) -> None:
+    """`python -m service smoke` (what the chart's helm test runs) works from the image itself,
+    hardened, with its token from a read-only mounted file as a Secret would give it."""
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([{"token": token, "scopes": ["read", "write"]}]))
+    tokens.chmod(0o644)  # the container user is uid 10001
+    out = podman(
+        "run", "--rm", "--network=host", *HARDENED,
+        f"--volume={tokens}:/run/secrets/bucketport/tokens.json:ro",
+        image, "smoke", local.url, "--token-file", "/run/secrets/bucketport/tokens.json",
+    )  # fmt: skip
+    assert out.startswith("smoke passed"), out
