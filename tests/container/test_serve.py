@@ -39,9 +39,9 @@ def round_trip(container: Container, token: str, key: str) -> bytes:
                 "x-checksum-sha256": base64.b64encode(hashlib.sha256(body).digest()).decode(),
             },
         )
-        assert put.status_code == 201, put.text
+        assert put.status_code == 201, f"{put.text}\n{container.logs()[-4000:]}"
         got = client.get(f"/v1/objects/{key}")
-        assert got.status_code == 200, got.text
+        assert got.status_code == 200, f"{got.text}\n{container.logs()[-4000:]}"
         assert got.content == body
         assert got.headers["etag"] == put.headers["etag"]
     return body
