@@ -33,10 +33,10 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # chain calls (web identity/assume role, SSO, console login). A fork that calls more AWS APIs
 # adds them here.
 ARG BOTOCORE_SERVICES="s3 sts sso sso-oidc signin"
-RUN cd /opt/venv/lib/python3*/site-packages/botocore/data \
-    && for dir in */; do \
-         case " ${BOTOCORE_SERVICES} " in *" ${dir%/} "*) ;; *) rm -r "${dir}" ;; esac; \
-       done
+# (word splitting of BOTOCORE_SERVICES into "! -name X" pairs is intended)
+# hadolint ignore=SC2046
+RUN find /opt/venv/lib/python3*/site-packages/botocore/data -mindepth 1 -maxdepth 1 -type d \
+      $(printf '! -name %s ' ${BOTOCORE_SERVICES}) -exec rm -r {} +
 
 FROM ${BASE_IMAGE}
 ARG VERSION=0.0.0-dev
