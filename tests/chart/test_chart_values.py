@@ -19,7 +19,17 @@ import yaml
 from pydantic import ValidationError
 
 from service.settings import Settings
-from tests.chart.helm import CHART, FULLNAME, NAMESPACE, RELEASE, ROOT, VALUE_SETS, Render, find
+from tests.chart.helm import (
+    CHART,
+    FULLNAME,
+    NAMESPACE,
+    RELEASE,
+    ROOT,
+    VALUE_SETS,
+    Manifest,
+    Render,
+    find,
+)
 
 # Settings the chart fills from elsewhere than `config.*`
 NOT_IN_CONFIG = {"auth_enabled", "auth_tokens", "auth_tokens_file", "presign_secret"}
@@ -235,3 +245,24 @@ def test_checkov_passes_on_every_rendered_value_set(render: Render, tmp_path: Pa
     assert skipped <= {"CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_15", "CKV_K8S_35", "CKV_K8S_43"}
     assert FULLNAME in result.stdout
     assert NAMESPACE in result.stdout
+
+
+def test_terraform_sets_only_values_the_chart_has(render: Render) -> None:
+    """terraform/modules/chart-values writes these paths; the chart must keep their names."""
+    text = (ROOT / "terraform" / "modules" / "chart-values" / "main.tf").read_text()
+    paths: dict[str, Any] = {}
+    for block in ("config", "image", "serviceAccount"):
+        body = re.search(rf"\b{block}\s*=\s*{{(?:\s*for k, v in {{)?(.*?)}}", text, re.S)
+        assert body, f"no {block} block in chart-values"
+        for key, variable in re.findall(r"^\s*(\w+)\s*=\s*var\.(\w+)", body.group(1), re.M):
+            paths[f"{block}.{key}"] = {} if variable.endswith("annotations") else "example"
+    assert {"config.storageUrl", "serviceAccount.name", "image.repository"} <= set(paths)
+    paths["config.storageUrl"] = "s3://example/objects"
+    paths["config.gcsSignerEmail"] = "signer@example.iam.gserviceaccount.com"
+    objects = render(settings=paths)  # the schema rejects any name it does not know
+    assert server_image(objects) == "example:example"
+
+
+def server_image(objects: list[Manifest]) -> str:
+    image: str = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"]
+    return image
