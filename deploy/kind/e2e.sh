@@ -2,11 +2,12 @@
 # Install the chart with deploy/values-kind.yaml on the cluster kubectl points at (the GitHub
 # Actions kind job), wait for it, and run `helm test` (the image's own smoke round trip).
 # The namespace enforces the restricted Pod Security Standard, so the chart must meet it.
-# Env: IMAGE (default localhost/bucketport:dev; load it first: kind load docker-image "$IMAGE"),
-#      RELEASE, NAMESPACE (default bucketport), HELM_ARGS (more flags for helm upgrade).
+# Env: IMAGE, or IMAGE_REPOSITORY and IMAGE_TAG (default localhost/bucketport:dev; load it into the
+#      nodes first: kind load docker-image "$IMAGE"), RELEASE and NAMESPACE (default bucketport),
+#      HELM_ARGS (more flags for helm upgrade). Idempotent: reruns upgrade the release in place.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-image="${IMAGE:-localhost/bucketport:dev}"
+image="${IMAGE:-${IMAGE_REPOSITORY:-localhost/bucketport}:${IMAGE_TAG:-dev}}"
 release="${RELEASE:-bucketport}"
 namespace="${NAMESPACE:-bucketport}"
 

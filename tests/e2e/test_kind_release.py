@@ -18,8 +18,8 @@ from tests.chart.helm import ROOT, helm_path
 
 pytestmark = pytest.mark.cluster
 
-RELEASE = os.environ.get("RELEASE", "bucketport")
-NAMESPACE = os.environ.get("NAMESPACE", "bucketport")
+RELEASE = os.environ.get("BUCKETPORT_E2E_RELEASE", "bucketport")
+NAMESPACE = os.environ.get("BUCKETPORT_E2E_NAMESPACE", "bucketport")
 E2E = ROOT / "deploy" / "kind" / "e2e.sh"
 
 
@@ -56,7 +56,10 @@ def kubectl_json(*args: str) -> Any:
 @pytest.fixture(scope="module")
 def installed() -> None:
     """deploy/kind/e2e.sh: install with values-kind.yaml under restricted PSS, then `helm test`."""
-    result = subprocess.run([E2E], check=False, capture_output=True, text=True, timeout=900)
+    env = os.environ | {"RELEASE": RELEASE, "NAMESPACE": NAMESPACE}
+    result = subprocess.run(
+        [E2E], check=False, capture_output=True, text=True, timeout=900, env=env
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
