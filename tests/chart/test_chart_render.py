@@ -232,6 +232,14 @@ def _pod_annotations(objects: list[Manifest]) -> dict[str, str]:
     return annotations
 
 
+def test_checksums_are_stable_with_generated_secrets(render: Render) -> None:
+    # helm template cannot read the live Secret, so each render generates new values; the pods
+    # must not roll for that (an upgrade reads the live Secret and keeps them)
+    first, second = render(), render()
+    assert find(first, "Secret")["data"] != find(second, "Secret")["data"]
+    assert _pod_annotations(first) == _pod_annotations(second)
+
+
 def test_checksums_roll_pods_when_config_or_secret_change(render: Render) -> None:
     base = _pod_annotations(render(settings=SECRETS))
     assert _pod_annotations(render(settings=SECRETS)) == base, "same values, same checksums"

@@ -79,9 +79,10 @@ def test_release_is_ready_under_restricted_pod_security() -> None:
 
 
 @pytest.mark.usefixtures("installed")
-def test_a_settings_change_rolls_the_pods() -> None:
+def test_a_settings_change_rolls_the_pods_and_keeps_the_generated_secret() -> None:
     deployment = f"{RELEASE}-bucketport" if "bucketport" not in RELEASE else RELEASE
     before = kubectl_json("get", "deployment", deployment)["spec"]["template"]["metadata"]
+    secret_before = kubectl_json("get", "secret", deployment)["data"]
     subprocess.run(
         [
             helm_path(), "upgrade", RELEASE, str(ROOT / "helm" / "bucketport"),
@@ -93,7 +94,7 @@ def test_a_settings_change_rolls_the_pods() -> None:
     after = kubectl_json("get", "deployment", deployment)
     annotations = after["spec"]["template"]["metadata"]["annotations"]
     assert annotations["checksum/config"] != before["annotations"]["checksum/config"]
-    assert annotations["checksum/secret"] == before["annotations"]["checksum/secret"], (
-        "the generated token must survive an upgrade"
+    assert kubectl_json("get", "secret", deployment)["data"] == secret_before, (
+        "the generated token and presign key survive an upgrade"
     )
     assert after["status"]["updatedReplicas"] == after["status"]["readyReplicas"]
