@@ -53,6 +53,13 @@ fmt: install ## Format and fix what ruff can
 typecheck: install ## mypy --strict over service/ and tests/
 	$(RUN) mypy
 
+.PHONY: rename
+rename: install ## Give a fork its own name: make rename NAME=acme-files
+	@test -n "$(NAME)" || { echo "usage: make rename NAME=acme-files" >&2; exit 2; }
+	$(RUN) python deploy/rename.py $(NAME)
+	$(UV) lock
+	@rm -f .venv/.synced
+
 .PHONY: clean
 clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
