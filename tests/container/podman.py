@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,13 @@ class Container:
         info: list[dict[str, Any]] = json.loads(podman("container", "inspect", self.name))
         state: dict[str, Any] = info[0]["State"]
         return state
+
+    def finished_at(self) -> float:
+        """When the container's process ended (epoch seconds), as podman recorded it: unlike the
+        time `podman stop` takes, this leaves out podman's own clean-up."""
+        stamp = self.state()["FinishedAt"]  # RFC 3339 with nanoseconds
+        head, _, fraction = stamp.rstrip("Z").partition(".")
+        return datetime.fromisoformat(f"{head}+00:00").timestamp() + float(f"0.{fraction or 0}")
 
     def logs(self) -> str:
         """stdout and stderr of the container, interleaved."""
