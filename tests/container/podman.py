@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.fixtures.service import free_port
 
 PODMAN = Path(__file__).resolve().parents[2] / "deploy" / "container" / "podman"
 
@@ -47,13 +48,6 @@ def podman(*args: str, env: Mapping[str, str] | None = None, timeout: float = 12
 def inspect_image(image: str) -> dict[str, Any]:
     info: list[dict[str, Any]] = json.loads(podman("image", "inspect", image))
     return info[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
