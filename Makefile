@@ -85,7 +85,7 @@ container-deps: ## Install buildah, podman, runc, mmdebstrap (Debian; skips what
 	$(CONTAINER)/install-deps
 
 .PHONY: image
-image: container-deps ## Build $(IMAGE) from the Dockerfile with buildah
+image: container-deps ## Build the image (IMAGE, default localhost/bucketport:dev) with buildah
 ifeq ($(BASE_IMAGE),$(LOCAL_BASE_IMAGE))
 	$(CONTAINER)/base-image $(BASE_IMAGE)
 endif
