@@ -92,7 +92,7 @@ container-deps: ## Install buildah, podman, runc, mmdebstrap (Debian; skips what
 	$(CONTAINER)/install-deps
 
 .PHONY: image
-image: container-deps ## Build $(IMAGE) from the Dockerfile with buildah
+image: container-deps ## Build the image (IMAGE, default localhost/bucketport:dev) with buildah
 ifeq ($(BASE_IMAGE),$(LOCAL_BASE_IMAGE))
 	$(CONTAINER)/base-image $(BASE_IMAGE)
 endif
@@ -132,5 +132,5 @@ chart-package: chart-tools ## Package the chart into dist/ (version and appVersi
 	$(HELM) package $(CHART) --destination dist
 
 .PHONY: chart-play
-chart-play: install chart-tools image ## Play the chart (values-kind.yaml) with podman kube play on $(IMAGE), smoke-test it
+chart-play: install chart-tools image ## Play the chart (values-kind.yaml) under podman kube play on the image, run the helm test command
 	IMAGE=$(IMAGE) $(RUN) pytest -m image tests/chart/test_kube_play.py $(PYTEST_ARGS)

@@ -54,7 +54,7 @@ def start(image: str, token: str) -> Iterator[Callable[[Mapping[str, str]], Cont
             image,
             {
                 "BUCKETPORT_AUTH_TOKENS": auth,
-                "BUCKETPORT_DRAIN_SECONDS": "5",
+                "BUCKETPORT_DRAIN_SECONDS": "5",  # DRAIN_SECONDS in test_serve
                 "BUCKETPORT_LOG_FORMAT": "json",
                 **env,
             },

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.fixtures.service import free_port
 
 PODMAN = Path(__file__).resolve().parents[2] / "deploy" / "container" / "podman"
 
@@ -48,13 +50,6 @@ def inspect_image(image: str) -> dict[str, Any]:
     return info[0]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Container:
     name: str
@@ -64,6 +59,13 @@ class Container:
         info: list[dict[str, Any]] = json.loads(podman("container", "inspect", self.name))
         state: dict[str, Any] = info[0]["State"]
         return state
+
+    def finished_at(self) -> float:
+        """When the container's process ended (epoch seconds), as podman recorded it: unlike the
+        time `podman stop` takes, this leaves out podman's own clean-up."""
+        stamp = self.state()["FinishedAt"]  # RFC 3339 with nanoseconds
+        head, _, fraction = stamp.rstrip("Z").partition(".")
+        return datetime.fromisoformat(f"{head}+00:00").timestamp() + float(f"0.{fraction or 0}")
 
     def logs(self) -> str:
         """stdout and stderr of the container, interleaved."""
