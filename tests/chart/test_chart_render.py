@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from tests.chart.helm import (
     FULLNAME,
     NAMESPACE,
     RELEASE,
+    ROOT,
     VALUE_SETS,
     Manifest,
     Render,
@@ -22,8 +24,10 @@ from tests.chart.helm import (
     kinds,
 )
 
-# Custom resources whose schemas kubernetes-validate does not carry: checked by hand below.
+# Custom resources whose schemas kubernetes-validate does not carry: tests/chart/validate_crds.mjs
+# checks them against the CRD schemas (npm @kubernetes-models), and the tests below by hand.
 CRD_KINDS = {"HTTPRoute", "ServiceMonitor"}
+NPM_MODULES = ROOT / ".tools" / "npm" / "node_modules"
 SECRETS = {"auth.tokens[0].token": "t" * 20, "auth.presignSecret": "p" * 40}
 
 
@@ -165,6 +169,34 @@ def test_selectors_match_pod_labels_and_keep_the_test_pod_out(render: Render) ->
         for peer in peers
         if "podSelector" in peer
     )
+
+
+def _validate_crds(objects: list[Manifest]) -> subprocess.CompletedProcess[str]:
+    subprocess.run([ROOT / "deploy" / "bin" / "ensure-tools", "crd-models"], check=True)
+    return subprocess.run(
+        ["node", str(Path(__file__).with_name("validate_crds.mjs")), str(NPM_MODULES)],
+        input=json.dumps(objects),
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_custom_resources_valid_in_their_crd_schemas(render: Render) -> None:
+    custom = [obj for obj in render(VALUE_SETS["all-on"]) if obj["kind"] in CRD_KINDS]
+    assert {obj["kind"] for obj in custom} == CRD_KINDS
+    result = _validate_crds(custom)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("valid ") == len(custom)
+    # the validator does reject what a CRD forbids
+    bad = render(VALUE_SETS["all-on"], {"serviceMonitor.interval": "30s", "service.port": 80})
+    monitor = find(bad, "ServiceMonitor")
+    monitor["spec"]["endpoints"][0]["scrapeTimeout"] = "ten seconds"
+    route = find(bad, "HTTPRoute")
+    route["spec"]["rules"][0]["backendRefs"][0]["port"] = "http"
+    result = _validate_crds([monitor, route])
+    assert result.returncode == 1
+    assert result.stdout.count("invalid ") == 2, result.stdout
 
 
 def test_custom_resources_point_at_the_service(render: Render) -> None:
