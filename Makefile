@@ -53,6 +53,13 @@ fmt: install ## Format and fix what ruff can
 typecheck: install ## mypy --strict over service/ and tests/
 	$(RUN) mypy
 
+.PHONY: rename
+rename: install ## Give a fork its own name: make rename NAME=acme-files
+	@test -n "$(NAME)" || { echo "usage: make rename NAME=acme-files" >&2; exit 2; }
+	$(RUN) python deploy/rename.py $(NAME)
+	$(UV) lock
+	@rm -f .venv/.synced
+
 .PHONY: clean
 clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
@@ -68,6 +75,15 @@ terraform-docs: install ## Regenerate the inputs/outputs tables in the terraform
 
 terraform-fmt: install ## Format terraform/ like `terraform fmt` (hclwrite via npm @cdktf/hcl-tools)
 	$(RUN) python -m tests.terraform.hclfmt --write
+
+# --- Cloud backends on local emulators (storage adapters; see docs/backends.md) ---------------
+.PHONY: run-s3
+run-s3: install ## Serve against a local S3 (moto server, fresh bucket), auth off
+	$(RUN) python deploy/local/run_emulated.py s3 --host $(HOST) --port $(PORT)
+
+.PHONY: run-gcs
+run-gcs: install ## Serve against a local GCS (fake-gcs-server, fresh bucket), auth off
+	$(RUN) python deploy/local/run_emulated.py gcs --host $(HOST) --port $(PORT)
 
 # ---- Container image: buildah/podman here, docker buildx in GitHub Actions (issue 4) ----------
 # BASE_IMAGE defaults to a python:slim stand-in made once from Debian packages (no registry here);

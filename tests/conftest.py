@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.service"]
+pytest_plugins = ["tests.fixtures.service", "tests.fixtures.cloud"]

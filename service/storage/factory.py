@@ -38,7 +38,7 @@ def presign_secret(settings: Settings) -> bytes:
 
 
 def open_store(settings: Settings) -> ObjectStore:
-    scheme, location, _prefix = parse_storage_url(settings.storage_url)
+    scheme, location, prefix = parse_storage_url(settings.storage_url)
     blocking = Blocking(settings.storage_threads)
     if scheme == "file":
         from service.storage.local import LocalStore
@@ -49,4 +49,28 @@ def open_store(settings: Settings) -> ObjectStore:
             presign_secret=presign_secret(settings),
             public_url=settings.public_url,
         )
-    raise ValueError(f"the {scheme}:// backend is not available yet")
+    if scheme == "s3":
+        from service.storage.s3 import S3Store
+
+        return S3Store(
+            location,
+            prefix,
+            blocking=blocking,
+            endpoint_url=settings.s3_endpoint_url,
+            public_endpoint_url=settings.s3_public_endpoint_url,
+            region=settings.s3_region,
+            addressing_style=settings.s3_addressing_style,
+            max_attempts=settings.s3_max_attempts,
+            part_size=settings.s3_part_size,
+            timeout=settings.storage_timeout_seconds,
+        )
+    from service.storage.gcs import GcsStore
+
+    return GcsStore(
+        location,
+        prefix,
+        blocking=blocking,
+        project=settings.gcs_project,
+        signer_email=settings.gcs_signer_email,
+        timeout=settings.storage_timeout_seconds,
+    )

@@ -23,8 +23,15 @@ class Blocking:
         self.threads = threads
         self._limiter = CapacityLimiter(threads)
 
-    async def run(self, func: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
-        return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+    async def run(self, func: Callable[[Unpack[Ts]], T], *args: *Ts, abandon: bool = False) -> T:
+        """Run `func(*args)` in the pool.
+
+        With `abandon`, a cancelled caller returns at once and the thread finishes on its own;
+        readiness checks use it so that a hung store cannot hold a probe past its deadline.
+        """
+        return await anyio.to_thread.run_sync(
+            func, *args, limiter=self._limiter, abandon_on_cancel=abandon
+        )
 
     @property
     def busy(self) -> int:

@@ -1,0 +1,503 @@
+"""Amazon S3 (and S3-compatible stores: MinIO, R2, moto) through boto3.
+
+Credentials come only from the AWS default chain (environment, web identity / IRSA, EKS Pod
+Identity, instance profile). Every call runs in the one bounded thread pool, whose size is also
+botocore's connection pool size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import AsyncIterable, Callable, Mapping
+from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import anyio
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from service.storage.base import (
+    DEFAULT_CONTENT_TYPE,
+    BackendTimeout,
+    BackendUnavailable,
+    ByteRange,
+    ChecksumMismatch,
+    Download,
+    ExpectedChecksums,
+    InvalidArgument,
+    InvalidRange,
+    NotFound,
+    NotModified,
+    ObjectInfo,
+    Page,
+    PreconditionFailed,
+    PresignMethod,
+    SignedURL,
+    StorageError,
+    TooLarge,
+    Written,
+)
+from service.storage.remote import (
+    BodyStream,
+    Namespace,
+    b64,
+    check_expiry,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    parts,
+)
+from service.storage.threads import Blocking
+from service.storage.transfer import Digests
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MAX_PARTS = 10_000
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+_NOT_FOUND = {"NoSuchKey", "NotFound", "NoSuchVersion", "404"}
+_PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
+_DENIED = {
+    "AccessDenied",
+    "AllAccessDisabled",
+    "ExpiredToken",
+    "InvalidAccessKeyId",
+    "InvalidToken",
+    "SignatureDoesNotMatch",
+    "403",
+}
+
+
+def s3_error(exc: Exception) -> StorageError:
+    """The port's error for an SDK exception; the detail never carries credentials."""
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = _status(exc)
+        if code == "NoSuchBucket":
+            return BackendUnavailable("The configured S3 bucket does not exist.")
+        if code in _NOT_FOUND or status == 404:
+            return NotFound()
+        if code in _PRECONDITION or status == 412:
+            return PreconditionFailed()
+        if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
+            return ChecksumMismatch()
+        if code == "EntityTooLarge":
+            return TooLarge()
+        if code in _DENIED or status == 403:
+            return BackendUnavailable(
+                f"S3 refused the request ({code}): check the credentials and the role's policy."
+            )
+        if code == "RequestTimeout":
+            return BackendTimeout()
+        return BackendUnavailable(f"S3 answered {status} {code}.")
+    if isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
+        return BackendTimeout("S3 did not answer within the storage timeout.")
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError | CredentialRetrievalError):
+        return BackendUnavailable(
+            "No usable AWS credentials (environment, web identity, EKS Pod Identity or "
+            "instance profile)."
+        )
+    if isinstance(exc, ConnectionError):
+        return BackendUnavailable("S3 cannot be reached.")
+    return BackendUnavailable(f"The S3 request failed ({type(exc).__name__}).")
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _quoted(etag: str) -> str:
+    return etag if etag.startswith('"') or etag == "*" else f'"{etag}"'
+
+
+def _range_header(byte_range: ByteRange) -> str:
+    if byte_range.suffix is not None:
+        return f"bytes=-{byte_range.suffix}"
+    last = "" if byte_range.last is None else str(byte_range.last)
+    return f"bytes={byte_range.first or 0}-{last}"
+
+
+def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
+    etag = str(response["ETag"]).strip('"')
+    checksums: dict[str, str] = {}
+    sha256 = response.get("ChecksumSHA256")
+    # Multipart objects carry a checksum of the part checksums, not of the object.
+    if sha256 and "-" not in etag and "-" not in sha256:
+        checksums["sha256"] = sha256
+    return ObjectInfo(
+        key=key,
+        size=size,
+        etag=etag,
+        last_modified=response["LastModified"].astimezone(UTC),
+        content_type=response.get("ContentType") or DEFAULT_CONTENT_TYPE,
+        version=response.get("VersionId"),
+        metadata=dict(response.get("Metadata") or {}),
+        checksums=checksums,
+    )
+
+
+class S3Store:
+    backend = "s3"
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        blocking: Blocking,
+        endpoint_url: str | None = None,
+        public_endpoint_url: str | None = None,
+        region: str | None = None,
+        addressing_style: Literal["auto", "virtual", "path"] = "auto",
+        max_attempts: int = 5,
+        part_size: int = 8 * 1024 * 1024,
+        timeout: float = 30.0,
+    ) -> None:
+        self._bucket = bucket
+        self._ns = Namespace(prefix)
+        self._blocking = blocking
+        self._part_size = part_size
+        self._timeout = timeout
+        config = Config(
+            region_name=region,
+            signature_version="s3v4",
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            max_pool_connections=blocking.threads,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            # Only what S3 requires: MinIO, R2 and moto reject or ignore the newer defaults.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            s3={"addressing_style": addressing_style},
+        )
+        session = boto3.session.Session()
+        self._client: S3Client = session.client("s3", endpoint_url=endpoint_url, config=config)
+        # SigV4 signs the Host: URLs for clients are signed for the endpoint they will use.
+        # generate_presigned_url never touches the network, so this client only signs.
+        self._signer: S3Client = (
+            session.client("s3", endpoint_url=public_endpoint_url, config=config)
+            if public_endpoint_url
+            else self._client
+        )
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        try:
+            return await self._blocking.run(call)
+        except (ClientError, BotoCoreError) as exc:
+            raise s3_error(exc) from exc
+
+    async def put(
+        self,
+        key: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        metadata: Mapping[str, str] | None = None,
+        if_none_match_any: bool = False,
+        if_match: str | None = None,
+        checksums: ExpectedChecksums | None = None,
+        max_bytes: int | None = None,
+    ) -> Written:
+        name = self._ns.name(key)
+        # The HEAD tells 201 from 200 and fails early before a large body is sent; the
+        # precondition itself is enforced by S3 on the write below.
+        before = await self._head(name, key)
+        condition: dict[str, Any] = {}
+        if if_none_match_any:
+            if before is not None:
+                raise PreconditionFailed()
+            condition["IfNoneMatch"] = "*"
+        elif if_match is not None:
+            if before is None or if_match not in ("*", before.etag, _quoted(before.etag)):
+                raise PreconditionFailed()
+            condition["IfMatch"] = _quoted(before.etag)  # for "*": the version seen just now
+        common: dict[str, Any] = {
+            "Bucket": self._bucket,
+            "Key": name,
+            "ContentType": content_type,
+            "Metadata": dict(metadata or {}),
+        }
+        digests = Digests(checksums)
+        try:
+            async with aclosing(parts(chunks, self._part_size, max_bytes)) as body:
+                first, last = await anext(body)
+                await self._blocking.run(digests.update, first)  # hashing is CPU work
+                if last:
+                    response = await self._put_one(first, digests, common | condition)
+                else:
+                    response = await self._put_parts(first, body, digests, common, condition)
+        except NotFound as exc:
+            raise PreconditionFailed() from exc  # If-Match on a key deleted meanwhile
+        known = {"sha256": digests.sha256 if last else None, "md5": digests.md5}
+        info = ObjectInfo(
+            key=key,
+            size=digests.size,
+            etag=str(response["ETag"]).strip('"'),
+            last_modified=datetime.now(UTC).replace(microsecond=0),
+            content_type=content_type,
+            version=response.get("VersionId"),
+            metadata=dict(metadata or {}),
+            checksums={algo: b64(value) for algo, value in known.items() if value},
+        )
+        return Written(info=info, created=before is None)
+
+    async def _put_one(self, data: bytes, digests: Digests, args: dict[str, Any]) -> Any:
+        digests.verify()
+        sha256 = digests.sha256
+        if sha256 is not None:
+            args |= {"ChecksumAlgorithm": "SHA256", "ChecksumSHA256": b64(sha256)}
+        if digests.md5 is not None:
+            args["ContentMD5"] = b64(digests.md5)
+        return await self._run(partial(self._client.put_object, Body=data, **args))
+
+    async def _put_parts(
+        self,
+        first: bytes,
+        rest: AsyncIterable[tuple[bytes, bool]],
+        digests: Digests,
+        common: dict[str, Any],
+        condition: dict[str, Any],
+    ) -> Any:
+        created = await self._run(
+            partial(self._client.create_multipart_upload, ChecksumAlgorithm="SHA256", **common)
+        )
+        upload = created["UploadId"]
+        try:
+            done = [await self._run(partial(self._upload_part, common["Key"], upload, 1, first))]
+            async for data, _ in rest:
+                if len(done) == MAX_PARTS:
+                    raise TooLarge(f"The body needs more than {MAX_PARTS} parts.")
+                await self._blocking.run(digests.update, data)
+                number = len(done) + 1
+                done.append(
+                    await self._run(partial(self._upload_part, common["Key"], upload, number, data))
+                )
+            # Parts stay invisible until CompleteMultipartUpload: verify first.
+            digests.verify()
+            return await self._run(
+                partial(
+                    self._client.complete_multipart_upload,
+                    Bucket=self._bucket,
+                    Key=common["Key"],
+                    UploadId=upload,
+                    MultipartUpload={"Parts": done},
+                    **condition,
+                )
+            )
+        except BaseException:  # also cancellation: a client that hung up leaves nothing
+            with anyio.CancelScope(shield=True):
+                await self._abort(common["Key"], upload)
+            raise
+
+    def _upload_part(
+        self, name: str, upload: str, number: int, data: bytes
+    ) -> CompletedPartTypeDef:
+        checksum = b64(hashlib.sha256(data).digest())
+        response = self._client.upload_part(
+            Bucket=self._bucket,
+            Key=name,
+            UploadId=upload,
+            PartNumber=number,
+            Body=data,
+            ChecksumSHA256=checksum,
+        )
+        return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": checksum}
+
+    async def _abort(self, name: str, upload: str) -> None:
+        try:
+            await self._run(
+                partial(
+                    self._client.abort_multipart_upload,
+                    Bucket=self._bucket,
+                    Key=name,
+                    UploadId=upload,
+                )
+            )
+        except StorageError as exc:
+            # A bucket lifecycle rule (AbortIncompleteMultipartUpload) is the backstop.
+            log.warning("could not abort multipart upload of %s: %s", name, exc.detail)
+
+    async def get(
+        self,
+        key: str,
+        *,
+        byte_range: ByteRange | None = None,
+        if_none_match: str | None = None,
+    ) -> Download:
+        name = self._ns.name(key)
+        if if_none_match == "*":  # matches any object that exists
+            raise NotModified(await self.head(key))
+        args: dict[str, Any] = {"Bucket": self._bucket, "Key": name}
+        if if_none_match is not None:
+            args["IfNoneMatch"] = _quoted(if_none_match)
+        if byte_range is not None:
+            args["Range"] = _range_header(byte_range)
+        else:
+            args["ChecksumMode"] = "ENABLED"  # botocore then verifies the body as it streams
+        try:
+            response = await self._blocking.run(partial(self._client.get_object, **args))
+        except ClientError as exc:
+            if _status(exc) == 304:
+                raise NotModified(await self.head(key)) from None
+            if _status(exc) == 416:
+                actual = str(exc.response.get("Error", {}).get("ActualObjectSize", ""))
+                raise InvalidRange(int(actual) if actual else (await self.head(key)).size) from None
+            raise s3_error(exc) from exc
+        except BotoCoreError as exc:
+            raise s3_error(exc) from exc
+        content_range = None
+        size = int(response["ContentLength"])
+        if byte_range is not None:
+            match = _CONTENT_RANGE.fullmatch(response.get("ContentRange", ""))
+            if match is None:  # a store that ignored the Range header sent everything
+                response["Body"].close()
+                raise BackendUnavailable("S3 did not honour the Range header.")
+            first, last, size = (int(group) for group in match.groups())
+            content_range = (first, last)
+        body = response["Body"]
+        return Download(
+            info=_info(key, response, size),
+            chunks=BodyStream(body.read, body.close, self._blocking, s3_error),
+            content_range=content_range,
+        )
+
+    async def head(self, key: str) -> ObjectInfo:
+        info = await self._head(self._ns.name(key), key)
+        if info is None:
+            raise NotFound()
+        return info
+
+    async def _head(self, name: str, key: str) -> ObjectInfo | None:
+        try:
+            response = await self._run(
+                partial(
+                    self._client.head_object, Bucket=self._bucket, Key=name, ChecksumMode="ENABLED"
+                )
+            )
+        except NotFound:
+            return None
+        return _info(key, response, int(response["ContentLength"]))
+
+    async def delete(self, key: str) -> None:
+        name = self._ns.name(key)
+        await self._run(partial(self._client.delete_object, Bucket=self._bucket, Key=name))
+
+    async def list(
+        self,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page:
+        check_limit(limit)
+        args: dict[str, Any] = {
+            "Bucket": self._bucket,
+            "Prefix": self._ns.prefix(prefix),
+            "MaxKeys": limit,
+        }
+        if delimiter:
+            args["Delimiter"] = delimiter
+        if cursor is not None:
+            args["ContinuationToken"] = decode_cursor(cursor, prefix, delimiter)
+        try:
+            response = await self._blocking.run(partial(self._client.list_objects_v2, **args))
+        except ClientError as exc:
+            if cursor is not None and _status(exc) == 400:
+                raise InvalidArgument("The cursor is no longer valid.") from exc
+            raise s3_error(exc) from exc
+        except BotoCoreError as exc:
+            raise s3_error(exc) from exc
+        items = []
+        for entry in response.get("Contents", []):
+            item_key = self._ns.key(entry["Key"])
+            if item_key is not None:
+                items.append(
+                    ObjectInfo(
+                        key=item_key,
+                        size=entry["Size"],
+                        etag=entry["ETag"].strip('"'),
+                        last_modified=entry["LastModified"].astimezone(UTC),
+                    )
+                )
+        prefixes = [
+            common
+            for entry in response.get("CommonPrefixes", [])
+            if (common := self._ns.common_prefix(entry["Prefix"]))
+        ]
+        token = response.get("NextContinuationToken") if response.get("IsTruncated") else None
+        return Page(
+            items=items,
+            prefixes=prefixes,
+            next_cursor=encode_cursor(token, prefix, delimiter) if token else None,
+        )
+
+    async def presign(
+        self,
+        key: str,
+        method: PresignMethod,
+        expires_in: int,
+        content_type: str | None = None,
+    ) -> SignedURL:
+        check_expiry(expires_in)
+        params = {"Bucket": self._bucket, "Key": self._ns.name(key)}
+        headers = {}
+        if method == "PUT" and content_type:
+            params["ContentType"] = content_type
+            headers["Content-Type"] = content_type
+        operation = "get_object" if method == "GET" else "put_object"
+        issued = datetime.now(UTC)
+        url = await self._run(
+            partial(
+                self._signer.generate_presigned_url,
+                operation,
+                Params=params,
+                ExpiresIn=expires_in,
+                HttpMethod=method,
+            )
+        )
+        return SignedURL(
+            url=url,
+            method=method,
+            expires_at=issued + timedelta(seconds=expires_in),
+            headers=headers,
+        )
+
+    async def check(self) -> None:
+        try:
+            with anyio.fail_after(self._timeout):
+                await self._blocking.run(
+                    partial(self._client.head_bucket, Bucket=self._bucket), abandon=True
+                )
+        except TimeoutError as exc:
+            raise BackendTimeout("S3 did not answer the bucket check in time.") from exc
+        except (ClientError, BotoCoreError) as exc:
+            error = s3_error(exc)
+            if isinstance(error, NotFound):  # HeadBucket has no body, only a 404
+                raise BackendUnavailable("The configured S3 bucket does not exist.") from exc
+            if isinstance(error, BackendUnavailable):
+                raise error from exc
+            raise BackendUnavailable(error.detail) from exc
+
+    async def aclose(self) -> None:
+        self._client.close()
+        if self._signer is not self._client:
+            self._signer.close()
