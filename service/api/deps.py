@@ -1,4 +1,8 @@
-"""Typed dependencies the routers share."""
+"""Typed dependencies the routers share.
+
+They are coroutines on purpose: FastAPI runs a plain `def` dependency in a worker thread,
+which would cost every request a thread hop for an attribute lookup.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from service.settings import Settings
 from service.storage.base import ObjectStore
 
 
-def _store(request: Request) -> ObjectStore:
+async def _store(request: Request) -> ObjectStore:
     store: ObjectStore = request.app.state.store
     return store
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -137,6 +137,25 @@ class _FileChunks:
             os.close(fd)
 
 
+class _Once:
+    """An async iterator over one body already read."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body: bytes | None = body
+
+    def __aiter__(self) -> _Once:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._body:
+            raise StopAsyncIteration
+        body, self._body = self._body, None
+        return body
+
+    async def aclose(self) -> None:
+        self._body = None
+
+
 class LocalStore:
     backend = "local"
 
@@ -324,16 +343,31 @@ class LocalStore:
         byte_range: ByteRange | None = None,
         if_none_match: str | None = None,
     ) -> Download:
-        fd, info = await self._blocking.run(self._open_object, key)
+        opened = await self._blocking.run(self._open_span, key, byte_range, if_none_match)
+        info, span, fd, body = opened
+        start, end = span or (0, info.size - 1)
+        chunks = _FileChunks(fd, start, end, self._blocking) if fd is not None else _Once(body)
+        return Download(info, chunks, span)
+
+    def _open_span(
+        self, key: str, byte_range: ByteRange | None, if_none_match: str | None
+    ) -> tuple[ObjectInfo, tuple[int, int] | None, int | None, bytes]:
+        """Open `key` and check the conditions in one trip to the thread pool; a span of up to
+        one chunk is read right away, so a small GET costs a single hop."""
+        fd, info = self._open_object(key)
         try:
             if if_none_match is not None and if_none_match in (info.etag, "*"):
                 raise NotModified(info)
             span = byte_range.resolve(info.size) if byte_range else None
+            start, end = span or (0, info.size - 1)
+            if end - start + 1 > CHUNK_SIZE:
+                return info, span, fd, b""
+            body = os.pread(fd, end - start + 1, start) if end >= start else b""
         except BaseException:
             os.close(fd)
             raise
-        start, end = span or (0, info.size - 1)
-        return Download(info, _FileChunks(fd, start, end, self._blocking), span)
+        os.close(fd)
+        return info, span, None, body
 
     async def list(
         self,
