@@ -57,3 +57,20 @@ typecheck: install ## mypy --strict over service/ and tests/
 clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# -- benchmarks and failure drills (bench/, tests/reliability/; see docs/performance.md) -----
+.PHONY: bench-tools
+bench-tools: ## Debian packages the benchmarks need (nginx-light, wrk); skips what is there
+	bench/install-tools.sh
+
+.PHONY: bench
+bench: install bench-tools ## Full benchmarks vs baselines: table, bench/results/latest.{json,png}
+	$(RUN) python -m bench run
+
+.PHONY: bench-quick
+bench-quick: install bench-tools ## The same metrics with smaller sizes (under 3 minutes)
+	$(RUN) python -m bench run --quick
+
+.PHONY: drills
+drills: install ## Slow failure drills: dying and slow stores, SIGTERM, fuzzing (pytest -m drill)
+	$(RUN) pytest -m drill $(PYTEST_ARGS)
