@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import load, servers
-from tests.fixtures.emulators import AWS_ENV
+from tests.fixtures.cloud import AWS_ENV
 from tests.fixtures.service import AUTH_W, REPO, TOKENS, WRITER, free_port
 
 MIB = 1024 * 1024
