@@ -58,6 +58,17 @@ clean: ## Remove build output, caches and the local store (keeps .venv and .tool
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
+# --- terraform: static checks here; terraform fmt/validate/test run in GitHub Actions ----
+.PHONY: terraform-check terraform-docs terraform-fmt
+terraform-check: install ## Terraform static suite (hcl2 structure, references, fmt, README tables) + checkov
+	$(RUN) pytest tests/terraform -q $(PYTEST_ARGS)
+
+terraform-docs: install ## Regenerate the inputs/outputs tables in the terraform/ READMEs
+	$(RUN) python -m tests.terraform.readme
+
+terraform-fmt: install ## Format terraform/ like `terraform fmt` (hclwrite via npm @cdktf/hcl-tools)
+	$(RUN) python -m tests.terraform.hclfmt --write
+
 # -- benchmarks and failure drills (bench/, tests/reliability/; see docs/performance.md) -----
 .PHONY: bench-tools
 bench-tools: ## Debian packages the benchmarks need (nginx-light, wrk); skips what is there

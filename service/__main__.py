@@ -90,6 +90,61 @@ def smoke(url: str, token_file: Path | None, size: int) -> None:
     click.echo("smoke passed: " + ", ".join(steps))
 
 
+@cli.command()
+@click.argument("source")
+@click.argument("destination")
+@click.option("--prefix", default="", help="Only keys starting with this.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+@click.option("--delete", is_flag=True, help="Also delete destination keys absent at the source.")
+@click.option(
+    "--shard",
+    default="0/1",
+    show_default=True,
+    help="I/N: handle this slice of the keys (e.g. $JOB_COMPLETION_INDEX/N).",
+)
+def sync(
+    source: str, destination: str, prefix: str, dry_run: bool, delete: bool, shard: str
+) -> None:
+    """Copy or mirror objects from SOURCE to DESTINATION storage URLs.
+
+    URLs as BUCKETPORT_STORAGE_URL: file:///path, s3://bucket/prefix, gs://bucket/prefix. Other
+    BUCKETPORT_* settings (endpoints, timeouts) apply to both. Unchanged objects are skipped by
+    checksum. Exits 1 if any object failed.
+    """
+    import asyncio
+
+    from service.jobs import sync as job
+    from service.storage.factory import open_store
+
+    try:
+        slice_ = job.Shard.parse(shard)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from exc
+
+    async def run() -> job.SyncReport:
+        src = open_store(load_settings(auth_enabled=False, storage_url=source))
+        dst = open_store(load_settings(auth_enabled=False, storage_url=destination))
+        on_progress, done = job.progress_printer()
+        try:
+            return await job.sync(
+                src,
+                dst,
+                prefix=prefix,
+                dry_run=dry_run,
+                delete=delete,
+                shard=slice_,
+                progress=on_progress,
+            )
+        finally:
+            done()
+            await src.aclose()
+            await dst.aclose()
+
+    report = asyncio.run(run())
+    click.echo(job.summary(report))
+    sys.exit(1 if report.failed else 0)
+
+
 def main() -> None:
     cli(prog_name="bucketport")
 

@@ -59,12 +59,18 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(
         10.0, ge=0, le=3600, description="How long in-flight requests may finish after SIGTERM."
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe level logged."
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="json: one object per line; console: for a terminal."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS; empty: none."
     )
-    readiness_cache_seconds: float = Field(2.0, ge=0, le=60)
+    readiness_cache_seconds: float = Field(
+        2.0, ge=0, le=60, description="How long /readyz reuses its last storage check."
+    )
     storage_timeout_seconds: float = Field(
         30.0, gt=0, le=600, description="Connect and read timeout for each storage call."
     )
@@ -76,7 +82,9 @@ class Settings(BaseSettings):
         None, description="Endpoint that presigned URLs are signed for, if not the one above."
     )
     s3_region: str | None = Field(None, description="Region; default from the AWS chain.")
-    s3_addressing_style: Literal["auto", "virtual", "path"] = "auto"
+    s3_addressing_style: Literal["auto", "virtual", "path"] = Field(
+        "auto", description="path for most S3-compatible stores; virtual for AWS."
+    )
     s3_max_attempts: int = Field(5, ge=1, le=20, description="botocore retry attempts.")
     s3_part_size: int = Field(
         8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * GIB, description="Multipart part size."

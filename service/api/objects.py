@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.types import Receive, Scope, Send
 
 from service.api import headers as h
@@ -23,6 +24,21 @@ from service.storage.base import (
 )
 from service.storage.keys import validate_key
 
+
+class KeyConvertor(Convertor[str]):
+    """Like Starlette's `path`, but also matching newlines and other control characters, so a
+    hostile key reaches the key rules (400 invalid_key) instead of missing the route (404)."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("key", KeyConvertor())
 router = APIRouter(prefix="/v1", tags=["objects"])
 
 KEY_DOC = "Object key: 1..1024 UTF-8 bytes, '/'-separated, no empty, '.' or '..' segment."
@@ -97,7 +113,7 @@ def _not_modified(info: ObjectInfo) -> Response:
 
 
 @router.put(
-    "/objects/{key:path}",
+    "/objects/{key:key}",
     summary="Upload an object (streamed)",
     description=(
         "The raw request body becomes the object. `x-meta-<name>` headers are stored as user "
@@ -160,7 +176,7 @@ async def put_object(
 
 
 @router.get(
-    "/objects/{key:path}",
+    "/objects/{key:key}",
     summary="Download an object (streamed; one byte range)",
     response_class=Response,
     responses={
@@ -194,7 +210,7 @@ async def get_object(
 
 
 @router.head(
-    "/objects/{key:path}",
+    "/objects/{key:key}",
     summary="An object's headers, without the body",
     response_class=Response,
     responses={
@@ -216,7 +232,7 @@ async def head_object(
 
 
 @router.delete(
-    "/objects/{key:path}",
+    "/objects/{key:key}",
     summary="Delete an object (idempotent)",
     status_code=204,
     response_class=Response,

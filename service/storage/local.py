@@ -218,7 +218,8 @@ class LocalStore:
                 "checksums": {"sha256": _b64(sha256)}
                 | ({"md5": _b64(digests.md5)} if digests.md5 else {}),
             }
-            await self._blocking.run(_finish_file, fd, trailer)
+            # The file is read back for its info, so the answer is exactly what GET will see.
+            info = await self._blocking.run(_finish_file, fd, trailer, key)
             os.close(fd)
             fd = -1
             commit = partial(self._commit, if_none_match_any=if_none_match_any, if_match=if_match)
@@ -229,7 +230,7 @@ class LocalStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_path)
             raise
-        return Written(info=await self.head(key), created=created)
+        return Written(info=info, created=created)
 
     def _new_upload(self) -> tuple[int, str]:
         return tempfile.mkstemp(dir=self._tmp, prefix="upload-")
@@ -451,10 +452,12 @@ def _write_hashed(fd: int, chunk: bytes, digests: Digests) -> None:
     _write_all(fd, chunk)
 
 
-def _finish_file(fd: int, trailer: dict[str, Any]) -> None:
+def _finish_file(fd: int, trailer: dict[str, Any], key: str) -> ObjectInfo:
+    """Append the trailer and make the file durable before it can be renamed into place."""
     encoded = json.dumps(trailer, separators=(",", ":")).encode()
     _write_all(fd, encoded + TRAILER.pack(len(encoded), MAGIC))
     os.fsync(fd)
+    return _read_info(fd, key)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -469,6 +472,8 @@ def _etag_of(dir_fd: int, leaf: str, key: str) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None  # a planted symlink is no object; the rename replaces the link itself
         if exc.errno in _BLOCKED:
             raise InvalidKey("The key's path is blocked inside the store.") from exc
         raise

@@ -1,0 +1,251 @@
+# Runs against mock providers: no AWS account is touched. The registry modules (vpc, eks)
+# are replaced by their outputs; everything this root declares itself is evaluated.
+# `command = apply` so that computed attributes are (mock-)known when asserted.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      id  = "bucketport-123456789012-eu-west-1"
+      arn = "arn:aws:s3:::bucketport-123456789012-eu-west-1"
+    }
+  }
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:eu-west-1:123456789012:repository/bucketport"
+      repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bucketport"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_iam_openid_connect_provider" {
+    defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+  }
+}
+
+override_module {
+  target = module.vpc
+  outputs = {
+    vpc_id          = "vpc-0123456789abcdef0"
+    private_subnets = ["subnet-a", "subnet-b", "subnet-c"]
+    public_subnets  = ["subnet-d", "subnet-e", "subnet-f"]
+    intra_subnets   = ["subnet-g", "subnet-h", "subnet-i"]
+  }
+}
+
+override_module {
+  target = module.eks
+  outputs = {
+    cluster_name     = "bucketport"
+    cluster_arn      = "arn:aws:eks:eu-west-1:123456789012:cluster/bucketport"
+    cluster_endpoint = "https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com"
+  }
+}
+
+variables {
+  region                       = "eu-west-1"
+  endpoint_public_access_cidrs = ["203.0.113.0/24"]
+  github_repository            = "acme/bucketport"
+}
+
+run "bucket_is_private_and_hardened" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.objects.block_public_acls,
+      aws_s3_bucket_public_access_block.objects.block_public_policy,
+      aws_s3_bucket_public_access_block.objects.ignore_public_acls,
+      aws_s3_bucket_public_access_block.objects.restrict_public_buckets,
+    ])
+    error_message = "Every S3 public access block must be on."
+  }
+
+  assert {
+    condition     = one(aws_s3_bucket_ownership_controls.objects.rule).object_ownership == "BucketOwnerEnforced"
+    error_message = "Object ownership must be enforced (ACLs disabled)."
+  }
+
+  assert {
+    condition     = one(aws_s3_bucket_versioning.objects.versioning_configuration).status == "Enabled"
+    error_message = "Versioning must be enabled."
+  }
+
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.objects.rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
+    error_message = "Without a KMS key the bucket uses SSE-S3."
+  }
+
+  assert {
+    condition     = contains([for r in aws_s3_bucket_lifecycle_configuration.objects.rule : r.id if length(r.abort_incomplete_multipart_upload) == 1], "abort-incomplete-multipart-uploads")
+    error_message = "A lifecycle rule must abort incomplete multipart uploads."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.bucket.statement :
+      s.effect == "Deny" && anytrue([for c in s.condition : c.variable == "aws:SecureTransport" && contains(c.values, "false")])
+    ])
+    error_message = "The bucket policy must deny requests without TLS."
+  }
+
+  assert {
+    condition     = aws_s3_bucket.objects.force_destroy == false
+    error_message = "The bucket must not be force-destroyable by default."
+  }
+}
+
+run "registry_is_immutable_and_scanned" {
+  command = apply
+
+  assert {
+    condition     = aws_ecr_repository.app.image_tag_mutability == "IMMUTABLE"
+    error_message = "ECR tags must be immutable."
+  }
+
+  assert {
+    condition     = one(aws_ecr_repository.app.image_scanning_configuration).scan_on_push
+    error_message = "ECR must scan on push."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_ecr_lifecycle_policy.app.policy).rules) == 2
+    error_message = "ECR needs its lifecycle policy."
+  }
+}
+
+run "pod_identity_binds_the_chart_service_account" {
+  command = apply
+
+  assert {
+    condition     = output.pod_identity_association.namespace == "bucketport" && output.pod_identity_association.service_account == "bucketport"
+    error_message = "The pod identity association must bind bucketport/bucketport."
+  }
+
+  assert {
+    condition     = output.pod_identity_association.cluster_name == "bucketport"
+    error_message = "The association must be made in this cluster."
+  }
+
+  assert {
+    condition     = yamldecode(output.helm_values).config.storageUrl == "s3://bucketport-123456789012-eu-west-1" && yamldecode(output.helm_values).config.s3Region == "eu-west-1"
+    error_message = "helm_values must carry the storage URL and region."
+  }
+
+  assert {
+    condition     = yamldecode(output.helm_values).serviceAccount.name == "bucketport"
+    error_message = "helm_values must name the bound service account."
+  }
+}
+
+run "pod_identity_follows_namespace_variables" {
+  command = apply
+
+  variables {
+    namespace            = "files"
+    service_account_name = "api"
+  }
+
+  assert {
+    condition     = output.pod_identity_association.namespace == "files" && output.pod_identity_association.service_account == "api"
+    error_message = "namespace and service_account_name must reach the association."
+  }
+
+  assert {
+    condition     = output.release_inputs.namespace == "files" && output.release_inputs.service_account_name == "api"
+    error_message = "The release stage must get the same namespace and service account."
+  }
+}
+
+run "github_oidc_is_limited_to_the_repository" {
+  command = apply
+
+  assert {
+    condition = toset(one([
+      for c in data.aws_iam_policy_document.github_assume.statement[0].condition : c.values
+      if c.variable == "token.actions.githubusercontent.com:sub"
+    ])) == toset(["repo:acme/bucketport:ref:refs/heads/main", "repo:acme/bucketport:ref:refs/tags/v*"])
+    error_message = "The GitHub role must trust only this repository's refs."
+  }
+
+  assert {
+    condition = toset(one([
+      for c in data.aws_iam_policy_document.github_assume.statement[0].condition : c.values
+      if c.variable == "token.actions.githubusercontent.com:aud"
+    ])) == toset(["sts.amazonaws.com"])
+    error_message = "The GitHub role must require the sts.amazonaws.com audience."
+  }
+
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 1
+    error_message = "The OIDC provider is created by default."
+  }
+}
+
+run "existing_github_oidc_provider" {
+  command = apply
+
+  variables {
+    create_github_oidc_provider = false
+  }
+
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 0
+    error_message = "No OIDC provider is created when one exists."
+  }
+}
+
+run "kms_key_switches_to_sse_kms" {
+  command = apply
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.objects.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
+    error_message = "A KMS key switches the bucket to SSE-KMS."
+  }
+}
+
+run "rejects_open_ref_patterns" {
+  command = plan
+
+  variables {
+    github_ref_patterns = ["*"]
+  }
+
+  expect_failures = [var.github_ref_patterns]
+}
+
+run "rejects_a_small_or_malformed_vpc_cidr" {
+  command = plan
+
+  variables {
+    vpc_cidr = "10.0.0.0/24"
+  }
+
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_an_empty_api_allow_list" {
+  command = plan
+
+  variables {
+    endpoint_public_access_cidrs = []
+  }
+
+  expect_failures = [var.endpoint_public_access_cidrs]
+}

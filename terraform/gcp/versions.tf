@@ -1,0 +1,24 @@
+terraform {
+  required_version = ">= 1.10"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "~> 7.0"
+    }
+  }
+
+  # Remote state (recommended). Create the bucket once (versioning on), then uncomment and
+  # run `terraform init -migrate-state`. The GCS backend locks natively.
+  # backend "gcs" {
+  #   bucket = "acme-terraform-state"
+  #   prefix = "bucketport/gcp"
+  # }
+}
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+
+  default_labels = local.labels
+}

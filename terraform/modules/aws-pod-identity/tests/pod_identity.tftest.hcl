@@ -1,0 +1,74 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+}
+
+variables {
+  cluster_name    = "bucketport"
+  namespace       = "files"
+  service_account = "api"
+  role_name       = "bucketport-pod"
+  bucket_arn      = "arn:aws:s3:::acme-bucketport"
+  region          = "eu-west-1"
+}
+
+run "trust_is_pod_identity_for_one_service_account" {
+  command = plan
+
+  assert {
+    condition     = toset(data.aws_iam_policy_document.assume.statement[0].actions) == toset(["sts:AssumeRole", "sts:TagSession"])
+    error_message = "The trust must allow exactly sts:AssumeRole and sts:TagSession."
+  }
+
+  assert {
+    condition     = one(data.aws_iam_policy_document.assume.statement[0].principals).identifiers == toset(["pods.eks.amazonaws.com"])
+    error_message = "Only pods.eks.amazonaws.com may assume the role."
+  }
+
+  assert {
+    condition = toset([
+      for c in data.aws_iam_policy_document.assume.statement[0].condition : "${c.variable}=${join(",", c.values)}"
+      ]) == toset([
+      "aws:SourceAccount=123456789012",
+      "aws:RequestTag/eks-cluster-name=bucketport",
+      "aws:RequestTag/kubernetes-namespace=files",
+      "aws:RequestTag/kubernetes-service-account=api",
+    ])
+    error_message = "The trust must be limited to this account, cluster, namespace and service account."
+  }
+
+  assert {
+    condition     = aws_eks_pod_identity_association.this.namespace == "files" && aws_eks_pod_identity_association.this.service_account == "api"
+    error_message = "The association must bind the given namespace and service account."
+  }
+}
+
+run "policy_touches_only_this_bucket" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.bucket.statement : s.resources
+    ])) == toset(["arn:aws:s3:::acme-bucketport", "arn:aws:s3:::acme-bucketport/*"])
+    error_message = "The role may only reach the bucket and its objects."
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.bucket.statement) == 2
+    error_message = "Without a KMS key there is no KMS statement."
+  }
+}
+
+run "kms_statement_when_key_given" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.bucket.statement) == 3
+    error_message = "A KMS key adds the KMS statement."
+  }
+}

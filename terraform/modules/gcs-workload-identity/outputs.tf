@@ -1,0 +1,14 @@
+output "principal" {
+  description = "The principal:// identifier of the Kubernetes service account."
+  value       = local.principal
+}
+
+output "signer_email" {
+  description = "E-mail of the signer service account (chart value config.gcsSignerEmail)."
+  value       = google_service_account.signer.email
+}
+
+output "bucket_member" {
+  description = "Member bound on the bucket for the workload."
+  value       = google_storage_bucket_iam_member.workload.member
+}

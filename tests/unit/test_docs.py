@@ -1,0 +1,34 @@
+"""The README documents what the code does: every setting and every route."""
+
+from service.app import create_app
+from service.settings import Settings
+from tests.fixtures.service import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def test_every_setting_is_documented() -> None:
+    missing = [
+        f"BUCKETPORT_{name.upper()}"
+        for name in Settings.model_fields
+        if f"`BUCKETPORT_{name.upper()}`" not in README
+    ]
+    assert missing == []
+
+
+def test_every_route_is_documented() -> None:
+    app = create_app(Settings(auth_enabled=False))
+    spec = app.openapi()
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if f"{method.upper()} {path}" not in README
+    ]
+    assert missing == []
+
+
+def test_the_two_commands_come_first() -> None:
+    first_block = README.split("```")[1]
+    assert "make run" in first_block
+    assert "make test" in first_block

@@ -1,0 +1,84 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from service.settings import Settings, describe_error
+from tests.fixtures.service import REPO, TOKENS
+
+
+def test_defaults_need_tokens_when_auth_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BUCKETPORT_AUTH_TOKENS", raising=False)
+    with pytest.raises(ValidationError, match="no token is configured"):
+        Settings()
+
+
+def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUCKETPORT_AUTH_TOKENS", json.dumps(TOKENS))
+    monkeypatch.setenv("BUCKETPORT_MAX_UPLOAD_BYTES", "1024")
+    monkeypatch.setenv("BUCKETPORT_CORS_ORIGINS", "https://a.example, https://b.example")
+    settings = Settings()
+    assert settings.max_upload_bytes == 1024
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert [t.name for t in settings.tokens] == ["writer", "reader"]
+    assert "writer-token" not in repr(settings), "tokens must never be printed"
+
+
+def test_tokens_file_is_merged(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps([{"token": "f" * 20, "scopes": ["read"], "name": "from-file"}]))
+    settings = Settings(auth_tokens=TOKENS, auth_tokens_file=path)
+    assert [t.name for t in settings.tokens] == ["writer", "reader", "from-file"]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"BUCKETPORT_MAX_UPLOAD_BYTES": "lots"}, "BUCKETPORT_MAX_UPLOAD_BYTES"),
+        ({"BUCKETPORT_STORAGE_URL": "ftp://x"}, "BUCKETPORT_STORAGE_URL"),
+        ({"BUCKETPORT_LOG_FORMAT": "xml"}, "BUCKETPORT_LOG_FORMAT"),
+        ({"BUCKETPORT_AUTH_TOKENS": '[{"token": "short"}]'}, "BUCKETPORT_AUTH_TOKENS"),
+        ({"BUCKETPORT_DRAIN_SECONDS": "-1"}, "BUCKETPORT_DRAIN_SECONDS"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str
+) -> None:
+    monkeypatch.setenv("BUCKETPORT_AUTH_ENABLED", "false")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    assert variable in describe_error(raised.value)
+
+
+def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "serve"],
+        cwd=REPO,
+        env={"BUCKETPORT_MAX_UPLOAD_BYTES": "-5", "BUCKETPORT_AUTH_ENABLED": "false", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("bucketport: invalid settings: BUCKETPORT_MAX_UPLOAD_BYTES")
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["smoke"], ["sync"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", *command, "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "Usage:" in result.stdout
