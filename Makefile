@@ -69,6 +69,15 @@ terraform-docs: install ## Regenerate the inputs/outputs tables in the terraform
 terraform-fmt: install ## Format terraform/ like `terraform fmt` (hclwrite via npm @cdktf/hcl-tools)
 	$(RUN) python -m tests.terraform.hclfmt --write
 
+# --- Cloud backends on local emulators (storage adapters; see docs/backends.md) ---------------
+.PHONY: run-s3
+run-s3: install ## Serve against a local S3 (moto server, fresh bucket), auth off
+	$(RUN) python deploy/local/run_emulated.py s3 --host $(HOST) --port $(PORT)
+
+.PHONY: run-gcs
+run-gcs: install ## Serve against a local GCS (fake-gcs-server, fresh bucket), auth off
+	$(RUN) python deploy/local/run_emulated.py gcs --host $(HOST) --port $(PORT)
+
 # -- benchmarks and failure drills (bench/, tests/reliability/; see docs/performance.md) -----
 .PHONY: bench-tools
 bench-tools: ## Debian packages the benchmarks need (nginx-light, wrk); skips what is there

@@ -33,7 +33,6 @@ from requests.adapters import HTTPAdapter
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
-    MAX_PRESIGN_SECONDS,
     BackendTimeout,
     BackendUnavailable,
     ByteRange,
@@ -55,6 +54,7 @@ from service.storage.remote import (
     BodyStream,
     Namespace,
     b64,
+    check_expiry,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -112,7 +112,7 @@ def _info(key: str, blob: Any) -> ObjectInfo:
         key=key,
         size=int(blob.size or 0),
         etag=str(blob.generation),
-        last_modified=blob.updated,
+        last_modified=blob.updated.astimezone(UTC),
         content_type=blob.content_type or DEFAULT_CONTENT_TYPE,
         version=str(blob.generation),
         metadata=dict(blob.metadata or {}),
@@ -192,7 +192,10 @@ class GcsStore:
         self._timeout = timeout
         self._chunk_size = chunk_size
         self._retry: Retry = DEFAULT_RETRY.with_timeout(timeout)
-        self._client = storage.Client(project=project)
+        try:
+            self._client = storage.Client(project=project)
+        except auth_errors.DefaultCredentialsError as exc:
+            raise gcs_error(exc) from None  # its text lists local file paths
         self._bucket = self._client.bucket(bucket)
         # The SDK's own authorised session; sized like the thread pool, as for botocore.
         self._http: AuthorizedSession = self._client._http
@@ -229,28 +232,35 @@ class GcsStore:
         max_bytes: int | None = None,
     ) -> Written:
         name = self._ns.name(key)
-        generation = 0 if if_none_match_any else None
-        if if_match is not None and not if_none_match_any:
-            generation = _generation(if_match)
         # The lookup tells 201 from 200 and fails early before a large body is sent; the
         # generation precondition itself is enforced by GCS on the write below.
         before = await self._stat(name)
-        if generation is not None and generation != (before.generation if before else 0):
-            raise PreconditionFailed()
+        generation: int | None = None
+        if if_none_match_any:
+            if before is not None:
+                raise PreconditionFailed()
+            generation = 0
+        elif if_match is not None:
+            if before is None or (if_match != "*" and _generation(if_match) != before.generation):
+                raise PreconditionFailed()
+            generation = before.generation  # for "*": the generation seen just now
         blob = self._bucket.blob(name)
         blob.content_type = content_type
         blob.metadata = dict(metadata) if metadata else None
         if checksums is not None and checksums.md5 is not None:
             blob.md5_hash = b64(checksums.md5)  # GCS checks it again when finalizing
         digests = Digests(checksums)
-        async with aclosing(parts(chunks, self._chunk_size, max_bytes)) as body:
-            first, last = await anext(body)
-            digests.update(first)
-            if last:
-                digests.verify()
-                await self._run(partial(self._upload_one, blob, first, generation))
-            else:
-                blob = await self._upload_resumable(blob, first, body, digests, generation)
+        try:
+            async with aclosing(parts(chunks, self._chunk_size, max_bytes)) as body:
+                first, last = await anext(body)
+                digests.update(first)
+                if last:
+                    digests.verify()
+                    await self._run(partial(self._upload_one, blob, first, generation))
+                else:
+                    blob = await self._upload_resumable(blob, first, body, digests, generation)
+        except NotFound as exc:  # an upload has no object to miss, only a bucket
+            raise BackendUnavailable("The configured GCS bucket does not exist.") from exc
         return Written(info=_info(key, blob), created=before is None)
 
     def _upload_one(self, blob: Any, data: bytes, generation: int | None) -> None:
@@ -302,46 +312,55 @@ class GcsStore:
     def _send(self, url: str, data: bytes, offset: int, total: int | None) -> Any:
         """PUT one piece of a resumable upload at `offset`; `total` set makes it the last.
 
-        Resends whatever GCS did not persist and retries transient failures from the
-        persisted offset. Returns the object resource when the upload is finalized.
+        Resends what GCS did not persist and, after a transient failure, resumes from the
+        offset GCS reports. Returns the object resource once the upload is finalized.
         """
         end = offset + len(data)
         size = "*" if total is None else str(total)
-        sent, attempts = offset, 0
-        while True:
-            rest = data[sent - offset :] if sent > offset else data
-            headers = {
-                "Content-Range": f"bytes {sent}-{end - 1}/{size}" if rest else f"bytes */{size}"
-            }
-            try:
-                response = self._http.put(url, data=rest, headers=headers, timeout=self._timeout)
-            except requests.RequestException:
-                response = None
-            if response is not None and response.status_code in (200, 201):
-                return response.json()
-            if response is not None and response.status_code == 308:
-                persisted = _persisted(response)
-                if persisted >= end:
-                    return None
-                if persisted > sent:
-                    sent = persisted
-                    continue
-            elif response is not None and response.status_code not in _TRANSIENT:
-                raise _errors(response)
-            attempts += 1
-            if attempts >= _UPLOAD_ATTEMPTS:
-                raise BackendUnavailable("GCS did not accept the upload after retries.")
-            time.sleep(min(0.25 * 2**attempts, 4.0))
-            sent = max(offset, self._query(url))
+        sent = offset
+        for attempt in range(_UPLOAD_ATTEMPTS):
+            if attempt:
+                time.sleep(min(0.25 * 2**attempt, 4.0))
+                done, persisted = self._status(url)
+                if done is not None:
+                    return done
+                if persisted < offset:  # an earlier piece is no longer in memory
+                    raise BackendUnavailable("GCS lost part of an earlier piece of the upload.")
+                sent = persisted
+            while sent < end or total is not None:
+                span = f"{sent}-{end - 1}" if sent < end else "*"
+                try:
+                    response = self._http.put(
+                        url,
+                        data=data[sent - offset :] if sent > offset else data,
+                        headers={"Content-Range": f"bytes {span}/{size}"},
+                        timeout=self._timeout,
+                    )
+                except requests.RequestException:
+                    break  # transient: ask GCS where the upload stands
+                if response.status_code in (200, 201):
+                    return response.json()
+                if response.status_code != 308:
+                    if response.status_code in _TRANSIENT:
+                        break
+                    raise _errors(response)
+                if _persisted(response) <= sent:
+                    break  # no progress
+                sent = _persisted(response)
+            else:
+                return None
+        raise BackendUnavailable("GCS did not accept the upload after retries.")
 
-    def _query(self, url: str) -> int:
-        """How many bytes of the upload GCS holds (asked after a failed piece)."""
+    def _status(self, url: str) -> tuple[Any, int]:
+        """(object resource if finalized, bytes GCS holds) of a resumable upload."""
         response = self._http.put(
             url, headers={"Content-Range": "bytes */*"}, timeout=self._timeout
         )
+        if response.status_code in (200, 201):
+            return response.json(), 0
         if response.status_code != 308:
             raise _errors(response)
-        return _persisted(response)
+        return None, _persisted(response)
 
     async def _cancel(self, url: str) -> None:
         try:
@@ -444,8 +463,7 @@ class GcsStore:
         expires_in: int,
         content_type: str | None = None,
     ) -> SignedURL:
-        if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
-            raise InvalidArgument(f"expires_in must be between 1 and {MAX_PRESIGN_SECONDS}.")
+        check_expiry(expires_in)
         if self._signing is None:
             raise NotSupported(
                 "Signed URLs need a service-account key or BUCKETPORT_GCS_SIGNER_EMAIL (signed "

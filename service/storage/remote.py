@@ -8,7 +8,7 @@ import binascii
 import json
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 
-from service.storage.base import CHUNK_SIZE, InvalidArgument, StorageError
+from service.storage.base import CHUNK_SIZE, MAX_PRESIGN_SECONDS, InvalidArgument, StorageError
 from service.storage.keys import validate_key, validate_prefix
 from service.storage.threads import Blocking
 from service.storage.transfer import rechunk
@@ -68,6 +68,11 @@ def decode_cursor(cursor: str, prefix: str, delimiter: str | None) -> str:
 def check_limit(limit: int) -> None:
     if not 1 <= limit <= 1000:
         raise InvalidArgument("limit must be between 1 and 1000.")
+
+
+def check_expiry(expires_in: int) -> None:
+    if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
+        raise InvalidArgument(f"expires_in must be between 1 and {MAX_PRESIGN_SECONDS}.")
 
 
 async def parts(

@@ -32,7 +32,6 @@ from botocore.exceptions import (
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
-    MAX_PRESIGN_SECONDS,
     BackendTimeout,
     BackendUnavailable,
     ByteRange,
@@ -56,6 +55,7 @@ from service.storage.remote import (
     BodyStream,
     Namespace,
     b64,
+    check_expiry,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -146,7 +146,7 @@ def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
         key=key,
         size=size,
         etag=etag,
-        last_modified=response["LastModified"],
+        last_modified=response["LastModified"].astimezone(UTC),
         content_type=response.get("ContentType") or DEFAULT_CONTENT_TYPE,
         version=response.get("VersionId"),
         metadata=dict(response.get("Metadata") or {}),
@@ -220,15 +220,15 @@ class S3Store:
         # The HEAD tells 201 from 200 and fails early before a large body is sent; the
         # precondition itself is enforced by S3 on the write below.
         before = await self._head(name, key)
-        if (if_none_match_any and before is not None) or (
-            if_match is not None and (before is None or before.etag != if_match.strip('"'))
-        ):
-            raise PreconditionFailed()
         condition: dict[str, Any] = {}
         if if_none_match_any:
+            if before is not None:
+                raise PreconditionFailed()
             condition["IfNoneMatch"] = "*"
         elif if_match is not None:
-            condition["IfMatch"] = _quoted(if_match)
+            if before is None or if_match not in ("*", before.etag, _quoted(before.etag)):
+                raise PreconditionFailed()
+            condition["IfMatch"] = _quoted(before.etag)  # for "*": the version seen just now
         common: dict[str, Any] = {
             "Bucket": self._bucket,
             "Key": name,
@@ -246,7 +246,7 @@ class S3Store:
                     response = await self._put_parts(first, body, digests, common, condition)
         except NotFound as exc:
             raise PreconditionFailed() from exc  # If-Match on a key deleted meanwhile
-        sha256 = digests.sha256
+        known = {"sha256": digests.sha256 if last else None, "md5": digests.md5}
         info = ObjectInfo(
             key=key,
             size=digests.size,
@@ -255,7 +255,7 @@ class S3Store:
             content_type=content_type,
             version=response.get("VersionId"),
             metadata=dict(metadata or {}),
-            checksums={"sha256": b64(sha256)} if last and sha256 else {},
+            checksums={algo: b64(value) for algo, value in known.items() if value},
         )
         return Written(info=info, created=before is None)
 
@@ -343,6 +343,8 @@ class S3Store:
         if_none_match: str | None = None,
     ) -> Download:
         name = self._ns.name(key)
+        if if_none_match == "*":  # matches any object that exists
+            raise NotModified(await self.head(key))
         args: dict[str, Any] = {"Bucket": self._bucket, "Key": name}
         if if_none_match is not None:
             args["IfNoneMatch"] = _quoted(if_none_match)
@@ -433,7 +435,7 @@ class S3Store:
                         key=item_key,
                         size=entry["Size"],
                         etag=entry["ETag"].strip('"'),
-                        last_modified=entry["LastModified"],
+                        last_modified=entry["LastModified"].astimezone(UTC),
                     )
                 )
         prefixes = [
@@ -455,8 +457,7 @@ class S3Store:
         expires_in: int,
         content_type: str | None = None,
     ) -> SignedURL:
-        if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
-            raise InvalidArgument(f"expires_in must be between 1 and {MAX_PRESIGN_SECONDS}.")
+        check_expiry(expires_in)
         params = {"Bucket": self._bucket, "Key": self._ns.name(key)}
         headers = {}
         if method == "PUT" and content_type:

@@ -14,6 +14,7 @@ from google.cloud import storage as gcs
 from moto import mock_aws
 
 from service.storage.base import ObjectStore
+from service.storage.gcs import CHUNK_SIZE as GCS_PIECE
 from service.storage.gcs import GcsStore
 from service.storage.local import LocalStore
 from service.storage.s3 import S3Store
@@ -21,7 +22,6 @@ from service.storage.threads import Blocking
 from tests.fixtures.cloud import aws_env, gcs_env, unique
 
 S3_PART = 5 * 1024 * 1024  # the smallest part S3 accepts
-GCS_PIECE = 1024 * 1024  # a multiple of 256 KiB, small so multi-piece uploads stay cheap
 BACKENDS = ["local", "s3-mock", "s3-server", "gcs"]
 
 
@@ -60,9 +60,11 @@ def make_s3(moto_endpoint: str) -> Callable[..., S3Store]:
 
 @pytest.fixture
 def make_gcs(gcs_endpoint: str) -> Callable[..., GcsStore]:
-    def make(bucket: str, prefix: str = "", **options: Any) -> GcsStore:
-        with gcs_env(gcs_endpoint):
-            return GcsStore(bucket, prefix, blocking=Blocking(8), chunk_size=GCS_PIECE, **options)
+    def make(
+        bucket: str, prefix: str = "", endpoint: str | None = None, **options: Any
+    ) -> GcsStore:
+        with gcs_env(endpoint or gcs_endpoint):
+            return GcsStore(bucket, prefix, blocking=Blocking(8), **options)
 
     return make
 

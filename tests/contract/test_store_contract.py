@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from service.storage.base import (
@@ -192,7 +193,9 @@ async def test_two_racing_create_only_puts_one_wins(backend: Backend) -> None:
 
 @pytest.mark.parametrize("size", ["small", "multipart"])
 @pytest.mark.parametrize("algorithm", ["sha256", "md5"])
-async def test_checksum_mismatch_stores_nothing(backend: Backend, size: str, algorithm: str) -> None:
+async def test_checksum_mismatch_stores_nothing(
+    backend: Backend, size: str, algorithm: str
+) -> None:
     data = os.urandom(10 if size == "small" else backend.part_size * 2 + 1)
     wrong = ExpectedChecksums(**{algorithm: getattr(hashlib, algorithm)(b"other").digest()})
     with pytest.raises(ChecksumMismatch):
@@ -210,14 +213,17 @@ async def test_checksum_mismatch_stores_nothing(backend: Backend, size: str, alg
 @pytest.mark.parametrize("size", ["small", "multipart"])
 async def test_matching_checksums_are_accepted(backend: Backend, size: str) -> None:
     data = os.urandom(10 if size == "small" else backend.part_size + 1)
-    expected = ExpectedChecksums(
-        md5=hashlib.md5(data).digest(),  # noqa: S324 (Content-MD5 is MD5)
-        sha256=hashlib.sha256(data).digest(),
+    md5 = hashlib.md5(data).digest()  # noqa: S324 (Content-MD5 is MD5)
+    sha256 = hashlib.sha256(data).digest()
+    written = await backend.store.put(
+        "checked", body(data), checksums=ExpectedChecksums(md5=md5, sha256=sha256)
     )
-    written = await backend.store.put("checked", body(data), checksums=expected)
     assert written.info.size == len(data)
     info = await backend.store.head("checked")
-    known = {"sha256": expected.sha256, "md5": expected.md5}
+    known = {"sha256": sha256, "md5": md5}
+    native = {"s3-mock": "sha256", "s3-server": "sha256", "gcs": "md5"}.get(backend.name)
+    if native and size == "small":  # S3 keeps no whole-object SHA-256 for multipart uploads
+        assert native in info.checksums
     for algorithm, value in info.checksums.items():  # whatever a store reports must be right
         if algorithm in known:
             assert value == base64.b64encode(known[algorithm]).decode()
@@ -336,7 +342,7 @@ async def test_cancelled_upload_leaves_nothing(backend: Backend) -> None:
             sent += MIB
             if sent > backend.part_size:  # the upload is under way in the store
                 started.set()
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
 
     async with anyio.create_task_group() as group:
         group.start_soon(backend.store.put, "cancelled", endless())
@@ -348,9 +354,10 @@ async def test_cancelled_upload_leaves_nothing(backend: Backend) -> None:
 
 @pytest.mark.parametrize("size", ["small", "multipart"])
 async def test_too_large_leaves_nothing(backend: Backend, size: str) -> None:
-    limit = 100 if size == "small" else backend.part_size + 10
+    # "multipart": the limit is only crossed after the first part went to the store.
+    limit = 100 if size == "small" else backend.part_size * 2
     with pytest.raises(TooLarge):
-        await backend.store.put("huge", body(os.urandom(limit * 2)), max_bytes=limit)
+        await backend.store.put("huge", body(os.urandom(limit + 2 * MIB)), max_bytes=limit)
     await assert_absent(backend, "huge")
     written = await backend.store.put("fits", body(b"x" * limit), max_bytes=limit)
     assert written.info.size == limit

@@ -1,0 +1,54 @@
+"""A process configured for one backend never imports another backend's SDK."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fixtures.service import REPO
+
+PROBE = """
+import json, sys
+from service.app import create_app
+from service.settings import Settings
+from service.storage.factory import open_store
+
+settings = Settings(storage_url=sys.argv[1], auth_enabled=False)
+create_app(settings)
+store = open_store(settings)
+sdks = ("boto3", "botocore", "google")
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in sdks)))
+"""
+
+
+def loaded(url: str, **env: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, url],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    names: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return names
+
+
+def test_local_loads_no_cloud_sdk(tmp_path: Path) -> None:
+    assert loaded(f"file://{tmp_path}") == []
+
+
+def test_s3_loads_no_google_sdk() -> None:
+    names = loaded("s3://bucket/prefix", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    assert "boto3" in names
+    assert not [name for name in names if name.startswith("google")]
+
+
+def test_gcs_loads_no_aws_sdk(gcs_endpoint: str) -> None:
+    names = loaded("gs://bucket/prefix", STORAGE_EMULATOR_HOST=gcs_endpoint)
+    assert "google.cloud.storage" in names
+    assert not [name for name in names if name.startswith(("boto3", "botocore"))]
