@@ -285,6 +285,8 @@ class GcsStore:
                 content_type=blob.content_type,
                 if_generation_match=generation,
                 timeout=self._timeout,
+                # The SDK's default keeps retrying a dead store for 120 s.
+                retry=self._retry,
                 checksum=None,
             )
         )
