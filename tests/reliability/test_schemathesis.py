@@ -1,0 +1,52 @@
+"""schemathesis against /openapi.json of a live server: over 1000 generated requests, no 5xx,
+and every response matches the documented status codes, content types, headers and schemas."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.service import WRITER, start_server
+
+pytestmark = pytest.mark.drill
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+]
+
+
+def test_generated_requests_get_no_5xx_and_conforming_answers(tmp_path: Path) -> None:
+    server = start_server(tmp_path, {"BUCKETPORT_MAX_UPLOAD_BYTES": "65536"})
+    try:
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("schemathesis")),
+                *("--config-file", str(CONFIG), "run", f"{server.url}/openapi.json"),
+                *("--header", f"Authorization: Bearer {WRITER}"),
+                *("--checks", ",".join(CHECKS)),
+                # Stateful runs learn from responses whatever the config says (see the toml).
+                *("--phases", "examples,coverage,fuzzing"),
+                *("--max-examples", "150", "--no-color"),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        server.stop()
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report[-8000:]
+    assert "Traceback" not in report, report[-8000:]
+    generated = re.search(r"Test cases:\s+(\d+) generated", report)
+    assert generated, report[-2000:]
+    assert int(generated.group(1)) >= 1000, report[-2000:]
