@@ -34,9 +34,10 @@ def test_generated_requests_get_no_5xx_and_conforming_answers(tmp_path: Path) ->
                 str(Path(sys.executable).with_name("schemathesis")),
                 *("--config-file", str(CONFIG), "run", f"{server.url}/openapi.json"),
                 *("--header", f"Authorization: Bearer {WRITER}"),
-                # Stateful runs learn from responses whatever the config says (see the toml).
-                *("--phases", "examples,coverage,fuzzing"),
-                *("--max-examples", "150", "--no-color"),
+                # Fuzzing only: the other phases feed every response back into generation,
+                # whatever the config says, and schemathesis then crashes decoding an object
+                # served under the media type it was uploaded with (say, YAML).
+                *("--phases", "fuzzing", "--max-examples", "200", "--no-color"),
             ],
             check=False,
             capture_output=True,
