@@ -40,6 +40,7 @@ def test_generated_requests_get_no_5xx_and_conforming_answers(tmp_path: Path) ->
                 *("--phases", "fuzzing", "--max-examples", "200", "--no-color"),
             ],
             check=False,
+            cwd=tmp_path,  # its cache directory lands here, not in the repository
             capture_output=True,
             text=True,
             timeout=600,
