@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-z][a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(TOOLS)/bootstrap/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)/bootstrap
@@ -53,6 +53,13 @@ fmt: install ## Format and fix what ruff can
 typecheck: install ## mypy --strict over service/ and tests/
 	$(RUN) mypy
 
+.PHONY: rename
+rename: install ## Give a fork its own name: make rename NAME=acme-files
+	@test -n "$(NAME)" || { echo "usage: make rename NAME=acme-files" >&2; exit 2; }
+	$(RUN) python deploy/rename.py $(NAME)
+	$(UV) lock
+	@rm -f .venv/.synced
+
 .PHONY: clean
 clean: ## Remove build output, caches and the local store (keeps .venv and .tools)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .data
@@ -77,6 +84,65 @@ run-s3: install ## Serve against a local S3 (moto server, fresh bucket), auth of
 .PHONY: run-gcs
 run-gcs: install ## Serve against a local GCS (fake-gcs-server, fresh bucket), auth off
 	$(RUN) python deploy/local/run_emulated.py gcs --host $(HOST) --port $(PORT)
+
+# ---- Container image: buildah/podman here, docker buildx in GitHub Actions (issue 4) ----------
+# BASE_IMAGE defaults to a python:slim stand-in made once from Debian packages (no registry here);
+# pass BASE_IMAGE=python:3.13-slim where a registry is reachable. The host's CA bundle is mounted
+# into build steps only (never committed to a layer) so builds behind a TLS-inspecting proxy work.
+LOCAL_BASE_IMAGE := localhost/python-base:bookworm
+BASE_IMAGE ?= $(LOCAL_BASE_IMAGE)
+HOST_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
+CONTAINER := $(CURDIR)/deploy/container
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+IMAGE_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
+.PHONY: container-deps
+container-deps: ## Install buildah, podman, runc, mmdebstrap (Debian; skips what is present)
+	$(CONTAINER)/install-deps
+
+.PHONY: image
+image: container-deps ## Build the image (IMAGE, default localhost/bucketport:dev) with buildah
+ifeq ($(BASE_IMAGE),$(LOCAL_BASE_IMAGE))
+	$(CONTAINER)/base-image $(BASE_IMAGE)
+endif
+	@mkdir -p build
+	$(CONTAINER)/buildah bud --quiet --isolation chroot --layers \
+	  $(if $(HOST_CA_BUNDLE),--volume $(HOST_CA_BUNDLE):/etc/ssl/certs/ca-certificates.crt:ro) \
+	  --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+	  --build-arg VERSION=$(IMAGE_VERSION) --build-arg REVISION=$(IMAGE_REVISION) \
+	  --tag $(IMAGE) . >build/image.log 2>&1 || { tail -n 40 build/image.log; exit 1; }
+	@echo "built $(IMAGE) (log: build/image.log)"
+
+.PHONY: image-test
+image-test: install image ## hadolint, then run the image hardened against local disk, S3 (moto), GCS (fake-gcs-server)
+	$(RUN) hadolint Dockerfile
+	IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) $(RUN) pytest -m image tests/container $(PYTEST_ARGS)
+
+# ---- Helm chart (helm/bucketport, deploy/values-*.yaml, tests/chart) ----
+CHART := helm/bucketport
+HELM ?= $(shell command -v helm 2>/dev/null || echo $(TOOLS)/helm/helm)
+README_GENERATOR := $(TOOLS)/npm/node_modules/.bin/readme-generator
+
+.PHONY: chart-tools
+chart-tools: ## Fetch helm, kubectl and the chart README generator into .tools (unless on PATH)
+	deploy/bin/ensure-tools helm kubectl readme-generator
+
+.PHONY: chart-lint
+chart-lint: chart-tools ## helm lint --strict with the defaults and each deploy/values-*.yaml
+	$(HELM) lint --strict $(CHART)
+	for values in deploy/values-*.yaml; do $(HELM) lint --strict $(CHART) -f "$$values"; done
+
+.PHONY: chart-readme
+chart-readme: chart-tools ## Regenerate helm/bucketport/README.md from the values.yaml comments
+	$(README_GENERATOR) --values $(CHART)/values.yaml --readme $(CHART)/README.md
+
+.PHONY: chart-package
+chart-package: chart-tools ## Package the chart into dist/ (version and appVersion follow pyproject)
+	$(HELM) package $(CHART) --destination dist
+
+.PHONY: chart-play
+chart-play: install chart-tools image ## Play the chart (values-kind.yaml) under podman kube play on the image, run the helm test command
+	IMAGE=$(IMAGE) $(RUN) pytest -m image tests/chart/test_kube_play.py $(PYTEST_ARGS)
 
 # -- benchmarks and failure drills (bench/, tests/reliability/; see docs/performance.md) -----
 .PHONY: bench-tools

@@ -253,7 +253,7 @@ class GcsStore:
         try:
             async with aclosing(parts(chunks, self._chunk_size, max_bytes)) as body:
                 first, last = await anext(body)
-                digests.update(first)
+                await self._blocking.run(digests.update, first)  # hashing is CPU work
                 if last:
                     digests.verify()
                     await self._run(partial(self._upload_one, blob, first, generation))
@@ -294,7 +294,7 @@ class GcsStore:
             await self._run(partial(self._send, url, first, 0, None))
             offset = len(first)
             async for data, last in rest:
-                digests.update(data)
+                await self._blocking.run(digests.update, data)
                 if last:
                     # The final piece is what finalizes the object: verify before sending it.
                     digests.verify()

@@ -86,14 +86,18 @@ async def parts(
     verified the checksums. At most one part plus one chunk is held in memory.
     """
     buffer = bytearray()
+
+    def cut() -> bytes:  # before yielding, so a part is not held twice while it is sent
+        part = bytes(buffer[:part_size])
+        del buffer[:part_size]
+        return part
+
     async for chunk in rechunk(chunks, CHUNK_SIZE, max_bytes):
         while len(buffer) >= part_size:
-            yield bytes(buffer[:part_size]), False
-            del buffer[:part_size]
+            yield cut(), False
         buffer += chunk
     while len(buffer) > part_size:
-        yield bytes(buffer[:part_size]), False
-        del buffer[:part_size]
+        yield cut(), False
     yield bytes(buffer), True
 
 

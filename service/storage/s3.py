@@ -239,7 +239,7 @@ class S3Store:
         try:
             async with aclosing(parts(chunks, self._part_size, max_bytes)) as body:
                 first, last = await anext(body)
-                digests.update(first)
+                await self._blocking.run(digests.update, first)  # hashing is CPU work
                 if last:
                     response = await self._put_one(first, digests, common | condition)
                 else:
@@ -285,7 +285,7 @@ class S3Store:
             async for data, _ in rest:
                 if len(done) == MAX_PARTS:
                     raise TooLarge(f"The body needs more than {MAX_PARTS} parts.")
-                digests.update(data)
+                await self._blocking.run(digests.update, data)
                 number = len(done) + 1
                 done.append(
                     await self._run(partial(self._upload_part, common["Key"], upload, number, data))

@@ -1,0 +1,83 @@
+{{/* Chart name, cut to the 63 characters a label value allows. */}}
+{{- define "bucketport.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Object names: release-chart, or the release name alone when it already holds the chart name. */}}
+{{- define "bucketport.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The server pods' selector; the component keeps the helm test Pod out of the Service. */}}
+{{- define "bucketport.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "bucketport.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{- define "bucketport.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "bucketport.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
+{{- define "bucketport.labels" -}}
+{{ include "bucketport.selectorLabels" . }}
+{{ include "bucketport.commonLabels" . }}
+{{- end }}
+
+{{- define "bucketport.commonLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "bucketport.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "bucketport.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* repository@digest, or repository:tag with the tag defaulting to the chart's appVersion. */}}
+{{- define "bucketport.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{- define "bucketport.secretName" -}}
+{{- .Values.auth.existingSecret | default (include "bucketport.fullname" .) }}
+{{- end }}
+
+{{/* Where the Secret is mounted; BUCKETPORT_AUTH_TOKENS_FILE points into it. */}}
+{{- define "bucketport.secretDir" -}}/etc/bucketport/secret{{- end }}
+
+{{- define "bucketport.localStore" -}}
+{{- if hasPrefix "file://" .Values.config.storageUrl }}true{{ end }}
+{{- end }}
+
+{{/* Replicas the workload never goes below: what a PodDisruptionBudget must leave room under. */}}
+{{- define "bucketport.minReplicas" -}}
+{{- if .Values.autoscaling.enabled }}{{ .Values.autoscaling.minReplicas }}{{ else }}{{ .Values.replicaCount }}{{ end }}
+{{- end }}
+
+{{/* Grace period = preStop sleep + drain + margin, so SIGKILL never cuts a draining request. */}}
+{{- define "bucketport.terminationGracePeriodSeconds" -}}
+{{- add .Values.shutdown.preStopSleepSeconds (ceil .Values.config.drainSeconds) .Values.shutdown.graceMarginSeconds }}
+{{- end }}

@@ -1,0 +1,89 @@
+"""Helpers the cloud adapters share: part splitting, cursors, the base prefix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from service.storage.base import InvalidArgument, TooLarge
+from service.storage.remote import Namespace, decode_cursor, encode_cursor, parts
+
+pytestmark = pytest.mark.anyio
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def pieces(*sizes: int) -> AsyncIterator[bytes]:
+    for size in sizes:
+        yield b"x" * size
+
+
+async def split(part_size: int, *sizes: int) -> list[tuple[int, bool]]:
+    return [(len(part), last) async for part, last in parts(pieces(*sizes), part_size, None)]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [
+        ((), [(0, True)]),
+        ((1,), [(1, True)]),
+        ((4 * MIB,), [(4 * MIB, True)]),  # exactly one part: one request, no multipart
+        ((4 * MIB + 1,), [(4 * MIB, False), (1, True)]),
+        ((3 * MIB, 5 * MIB), [(4 * MIB, False), (4 * MIB, True)]),
+        ((9 * MIB,), [(4 * MIB, False), (4 * MIB, False), (MIB, True)]),
+    ],
+)
+async def test_parts_know_which_is_last(sizes: tuple[int, ...], expected: list[object]) -> None:
+    assert await split(4 * MIB, *sizes) == expected
+
+
+async def test_parts_of_a_size_that_is_no_multiple_of_a_chunk() -> None:
+    part = 5 * MIB + 3
+    assert await split(part, 11 * MIB) == [
+        (part, False),
+        (part, False),
+        (11 * MIB - 2 * part, True),
+    ]
+
+
+async def test_parts_stop_at_the_limit_before_reading_on() -> None:
+    read = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal read
+        while True:
+            read += MIB
+            yield b"x" * MIB
+
+    with pytest.raises(TooLarge):
+        async for _ in parts(endless(), 4 * MIB, 6 * MIB):
+            pass
+    assert read == 7 * MIB
+
+
+def test_cursor_round_trip_and_binding() -> None:
+    cursor = encode_cursor("token/ü", "a/", "/")
+    assert decode_cursor(cursor, "a/", "/") == "token/ü"
+    with pytest.raises(InvalidArgument):
+        decode_cursor(cursor, "b/", "/")
+    with pytest.raises(InvalidArgument):
+        decode_cursor(cursor, "a/", None)
+    for junk in ("", "!!!", "bm90IGpzb24", encode_cursor("t", "a/", "/")[:-3]):
+        with pytest.raises(InvalidArgument):
+            decode_cursor(junk, "a/", "/")
+
+
+def test_namespace_hides_the_base_prefix() -> None:
+    space = Namespace("/base/dir/")
+    assert space.name("k/x") == "base/dir/k/x"
+    assert space.prefix("") == "base/dir/"
+    assert space.key("base/dir/k/x") == "k/x"
+    assert space.key("base/dir/folder/") is None  # a console's folder placeholder
+    assert space.key("base/other") is None
+    assert space.common_prefix("base/dir/k/") == "k/"
+    assert Namespace("").name("k") == "k"
