@@ -9,10 +9,8 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 from bench import load, servers
 from tests.fixtures.cloud import AWS_ENV
 from tests.fixtures.service import AUTH_W, REPO, TOKENS, WRITER, free_port
+from tests.reliability.probes import health_watch
 
 MIB = 1024 * 1024
 BUCKET = "bench-objects"
@@ -342,39 +341,6 @@ def memory(bench: Bench) -> dict[str, Metric]:
 # -- slow clients --------------------------------------------------------------------------
 
 
-@contextmanager
-def health_probe(url: str, every: float = 0.02) -> Iterator[list[float]]:
-    """GET /healthz on one kept-alive connection every `every` s; yields latencies (ms)."""
-    host, port = url.removeprefix("http://").split(":")
-    latencies: list[float] = []
-    stop = threading.Event()
-
-    def probe() -> None:
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        while not stop.is_set():
-            start = time.perf_counter()
-            try:
-                conn.request("GET", "/healthz")
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-            except OSError:
-                conn.close()
-                conn = http.client.HTTPConnection(host, int(port), timeout=10)
-                ok = False
-            latencies.append((time.perf_counter() - start) * 1000 if ok else float("inf"))
-            stop.wait(every)
-        conn.close()
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    try:
-        yield latencies
-    finally:
-        stop.set()
-        thread.join()
-
-
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[98]
 
@@ -401,12 +367,13 @@ def slow_clients(bench: Bench) -> dict[str, Metric]:
             "--clients",
             str(clients),
         ]
-        with servers.PeakRss(svc.process.pid) as rss, health_probe(svc.url) as latencies:
+        with servers.PeakRss(svc.process.pid) as rss, health_watch(svc.url, 0.02) as health:
             result = subprocess.run(
                 command, cwd=REPO, capture_output=True, text=True, check=True, timeout=600
             )
     outcome = json.loads(result.stdout)
-    failed_probes = sum(1 for ms in latencies if ms == float("inf"))
+    latencies = [seconds * 1000 for status, seconds in health if status == 200]
+    failed_probes = len(health) - len(latencies)
     errors = int(outcome["errors"]) + failed_probes
     return {
         "slow_clients_health_p99_ms": Metric(
@@ -422,7 +389,7 @@ def slow_clients(bench: Bench) -> dict[str, Metric]:
                 "errors": errors,
                 "first_errors": outcome["first_errors"],
                 "completed": outcome["completed"],
-                "probes": len(latencies),
+                "probes": len(health),
                 "seconds": round(outcome["seconds"], 1),
                 "peak_rss_mib": round(rss.peak / MIB, 1),
             },
