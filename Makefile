@@ -143,3 +143,20 @@ chart-package: chart-tools ## Package the chart into dist/ (version and appVersi
 .PHONY: chart-play
 chart-play: install chart-tools image ## Play the chart (values-kind.yaml) under podman kube play on the image, run the helm test command
 	IMAGE=$(IMAGE) $(RUN) pytest -m image tests/chart/test_kube_play.py $(PYTEST_ARGS)
+
+# -- benchmarks and failure drills (bench/, tests/reliability/; see docs/performance.md) -----
+.PHONY: bench-tools
+bench-tools: ## Debian packages the benchmarks need (nginx-light, wrk); skips what is there
+	bench/install-tools.sh
+
+.PHONY: bench
+bench: install bench-tools ## Full benchmarks vs baselines: table, bench/results/latest.{json,png}
+	$(RUN) python -m bench run
+
+.PHONY: bench-quick
+bench-quick: install bench-tools ## The same metrics with smaller sizes (under 3 minutes)
+	$(RUN) python -m bench run --quick
+
+.PHONY: drills
+drills: install ## Slow failure drills: dying and slow stores, SIGTERM, fuzzing (pytest -m drill)
+	$(RUN) pytest -m drill $(PYTEST_ARGS)

@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC
 from email.utils import format_datetime
 
 from service.api.problems import ApiError
@@ -93,7 +94,8 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     """The headers GET and HEAD send for an object."""
     headers = {
         "ETag": f'"{info.etag}"',
-        "Last-Modified": format_datetime(info.last_modified, usegmt=True),
+        # SDKs hand back their own UTC tzinfo (botocore: dateutil's tzutc), which usegmt rejects.
+        "Last-Modified": format_datetime(info.last_modified.astimezone(UTC), usegmt=True),
         "Content-Type": info.content_type,
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import aclosing, suppress
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -59,6 +59,7 @@ from service.storage.remote import (
     decode_cursor,
     encode_cursor,
     parts,
+    send_in_order,
 )
 from service.storage.threads import Blocking
 from service.storage.transfer import Digests
@@ -285,25 +286,33 @@ class GcsStore:
                 content_type=blob.content_type,
                 if_generation_match=generation,
                 timeout=self._timeout,
+                # The SDK's default keeps retrying a dead store for 120 s.
+                retry=self._retry,
                 checksum=None,
             )
         )
-        try:
-            await self._run(partial(self._send, url, first, 0, None))
+        finalized: list[Any] = []
+
+        async def pieces() -> AsyncGenerator[tuple[bytes, int, int | None], None]:
+            yield first, 0, None
             offset = len(first)
             async for data, last in rest:
                 await self._blocking.run(digests.update, data)
                 if last:
                     # The final piece is what finalizes the object: verify before sending it.
                     digests.verify()
-                    resource = await self._run(
-                        partial(self._send, url, data, offset, offset + len(data))
-                    )
-                    blob._set_properties(resource)  # what the SDK's own uploads do
-                    return blob
-                await self._run(partial(self._send, url, data, offset, None))
+                yield data, offset, offset + len(data) if last else None
                 offset += len(data)
-            raise AssertionError("parts() always ends with a last piece")
+
+        async def send(piece: tuple[bytes, int, int | None]) -> None:
+            resource = await self._run(partial(self._send, url, *piece))
+            if resource is not None:
+                finalized.append(resource)
+
+        try:
+            await send_in_order(pieces(), send)
+            blob._set_properties(finalized[0])  # what the SDK's own uploads do
+            return blob
         except BaseException:  # also cancellation: an unfinalized upload is never an object
             with anyio.CancelScope(shield=True):
                 await self._cancel(url)

@@ -6,12 +6,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncGenerator, AsyncIterable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
+from contextlib import aclosing
+from typing import TypeVar
+
+import anyio
 
 from service.storage.base import CHUNK_SIZE, MAX_PRESIGN_SECONDS, InvalidArgument, StorageError
 from service.storage.keys import validate_key, validate_prefix
 from service.storage.threads import Blocking
 from service.storage.transfer import rechunk
+
+T = TypeVar("T")
 
 
 def b64(digest: bytes) -> str:
@@ -99,6 +105,38 @@ async def parts(
     while len(buffer) > part_size:
         yield cut(), False
     yield bytes(buffer), True
+
+
+async def send_in_order(
+    pieces: AsyncGenerator[T, None], send: Callable[[T], Awaitable[None]]
+) -> None:
+    """`await send(piece)` for every piece, in order, one at a time, while the next piece is
+    read: the client's upload and the store's overlap, with at most two pieces in memory.
+
+    The first error (from reading or sending) is raised as itself, not in an exception group.
+    """
+    slot = anyio.Semaphore(1)
+
+    async def run(piece: T) -> None:
+        try:
+            await send(piece)
+        finally:
+            slot.release()
+
+    try:
+        async with anyio.create_task_group() as group, aclosing(pieces):
+            async for piece in pieces:
+                await slot.acquire()
+                group.start_soon(run, piece)
+    except BaseExceptionGroup as errors:
+        raise _first(errors) from None
+
+
+def _first(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+    cancelled = anyio.get_cancelled_exc_class()
+    leaves = [error for error in errors.exceptions if not isinstance(error, cancelled)]
+    first = (leaves or list(errors.exceptions))[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 class BodyStream:

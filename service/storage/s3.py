@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -60,6 +60,7 @@ from service.storage.remote import (
     decode_cursor,
     encode_cursor,
     parts,
+    send_in_order,
 )
 from service.storage.threads import Blocking
 from service.storage.transfer import Digests
@@ -280,16 +281,26 @@ class S3Store:
             partial(self._client.create_multipart_upload, ChecksumAlgorithm="SHA256", **common)
         )
         upload = created["UploadId"]
-        try:
-            done = [await self._run(partial(self._upload_part, common["Key"], upload, 1, first))]
+        done: list[CompletedPartTypeDef] = []
+
+        async def numbered() -> AsyncGenerator[tuple[int, bytes], None]:
+            number = 1
+            yield number, first
             async for data, _ in rest:
-                if len(done) == MAX_PARTS:
+                number += 1
+                if number > MAX_PARTS:
                     raise TooLarge(f"The body needs more than {MAX_PARTS} parts.")
                 await self._blocking.run(digests.update, data)
-                number = len(done) + 1
-                done.append(
-                    await self._run(partial(self._upload_part, common["Key"], upload, number, data))
-                )
+                yield number, data
+
+        async def send(part: tuple[int, bytes]) -> None:
+            number, data = part
+            done.append(
+                await self._run(partial(self._upload_part, common["Key"], upload, number, data))
+            )
+
+        try:
+            await send_in_order(numbered(), send)
             # Parts stay invisible until CompleteMultipartUpload: verify first.
             digests.verify()
             return await self._run(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
+import anyio
 import pytest
 
 from service.storage.base import InvalidArgument, TooLarge
-from service.storage.remote import Namespace, decode_cursor, encode_cursor, parts
+from service.storage.remote import Namespace, decode_cursor, encode_cursor, parts, send_in_order
 
 pytestmark = pytest.mark.anyio
 MIB = 1024 * 1024
@@ -87,3 +88,46 @@ def test_namespace_hides_the_base_prefix() -> None:
     assert space.key("base/other") is None
     assert space.common_prefix("base/dir/k/") == "k/"
     assert Namespace("").name("k") == "k"
+
+
+async def test_send_in_order_overlaps_reading_and_sending() -> None:
+    events: list[str] = []
+    release, second_read = anyio.Event(), anyio.Event()
+
+    async def produce() -> AsyncGenerator[int, None]:
+        for number in range(3):
+            events.append(f"read {number}")
+            if number == 1:
+                second_read.set()
+            yield number
+
+    async def send(number: int) -> None:
+        events.append(f"send {number}")
+        if number == 0:
+            await release.wait()  # the next piece is read meanwhile
+        events.append(f"sent {number}")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(send_in_order, produce(), send)
+        await second_read.wait()
+        assert "sent 0" not in events
+        release.set()
+    assert [event for event in events if event.startswith("sent")] == ["sent 0", "sent 1", "sent 2"]
+    assert events.index("read 1") < events.index("sent 0")
+    assert events.index("sent 0") < events.index("send 1")  # one send at a time
+
+
+@pytest.mark.parametrize("where", ["reading", "sending"])
+async def test_send_in_order_raises_the_error_itself(where: str) -> None:
+    async def produce() -> AsyncGenerator[int, None]:
+        yield 1
+        if where == "reading":
+            raise TooLarge("read")
+        yield 2
+
+    async def send(number: int) -> None:
+        if where == "sending" and number == 1:
+            raise InvalidArgument("sent")
+
+    with pytest.raises(TooLarge if where == "reading" else InvalidArgument):
+        await send_in_order(produce(), send)

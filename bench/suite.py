@@ -1,0 +1,458 @@
+"""The metrics: each one a measurement of the service and of its baseline in the same run."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import load, servers
+from tests.fixtures.cloud import AWS_ENV
+from tests.fixtures.service import AUTH_W, REPO, TOKENS, WRITER, free_port
+from tests.reliability.probes import health_watch
+
+MIB = 1024 * 1024
+BUCKET = "bench-objects"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    local: int
+    cloud: int
+    repeats: int
+    wrk_seconds: int
+    rss_big: int
+    rss_small: int
+    slow_clients: int
+    slow_object: int
+    cold_repeats: int
+
+
+FULL = Sizes(512 * MIB, 64 * MIB, 5, 10, 2048 * MIB, 64 * MIB, 1000, 2 * MIB, 7)
+QUICK = Sizes(128 * MIB, 16 * MIB, 3, 4, 512 * MIB, 64 * MIB, 1000, MIB + MIB // 4, 3)
+
+
+@dataclass
+class Metric:
+    value: float
+    unit: str
+    baseline: str
+    target: float
+    higher_is_better: bool
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+
+@dataclass
+class Bench:
+    work: Path
+    sizes: Sizes
+    files: dict[int, Path] = field(default_factory=dict)
+
+    def data(self, size: int) -> Path:
+        """A file of `size` bytes (a random MiB repeated), made once per run."""
+        if size not in self.files:
+            block = os.urandom(MIB)
+            path = self.work / "data" / f"{size}.bin"
+            path.parent.mkdir(exist_ok=True)
+            with path.open("wb") as out:
+                for offset in range(0, size, MIB):
+                    out.write(block[: min(MIB, size - offset)])
+            self.files[size] = path
+        return self.files[size]
+
+
+def median_seconds(run: Callable[[], float], repeats: int) -> float:
+    return statistics.median(run() for _ in range(repeats))
+
+
+def interleaved(
+    a: Callable[[], float], b: Callable[[], float], repeats: int
+) -> tuple[float, float]:
+    """Medians of a and b, run in turns so that noise on the machine hits both alike."""
+    times_a, times_b = [], []
+    for _ in range(repeats):
+        times_a.append(a())
+        times_b.append(b())
+    return statistics.median(times_a), statistics.median(times_b)
+
+
+def throughput(size: int, seconds: float) -> float:
+    return round(size / seconds / MIB, 1)
+
+
+# -- local store ---------------------------------------------------------------------------
+
+
+def local_transfers(bench: Bench) -> dict[str, Metric]:
+    size, repeats = bench.sizes.local, bench.sizes.repeats
+    source = bench.data(size)
+    bare_root = bench.work / "bare-files"
+    bare_root.mkdir(exist_ok=True)
+    with servers.service(bench.work, {}) as svc, servers.bare(bench.work, bare_root) as bare:
+        url = f"{svc.url}/v1/objects/big.bin"
+        up_svc, up_bare = interleaved(
+            lambda: load.upload(url, source, AUTH_W),
+            lambda: load.upload(f"{bare}/files/big.bin", source),
+            repeats,
+        )
+        with servers.nginx(bench.work, source.parent) as nginx:
+            down_svc, down_nginx = interleaved(
+                lambda: load.download(url, size, AUTH_W),
+                lambda: load.download(f"{nginx}/{source.name}", size),
+                repeats,
+            )
+    return {
+        "download_local_vs_nginx": Metric(
+            round(down_nginx / down_svc, 3),
+            "ratio",
+            "nginx sendfile",
+            0.6,
+            True,
+            {
+                "size_mib": size // MIB,
+                "service_mib_s": throughput(size, down_svc),
+                "baseline_mib_s": throughput(size, down_nginx),
+            },
+        ),
+        "upload_local_vs_bare": Metric(
+            round(up_bare / up_svc, 3),
+            "ratio",
+            "bare Starlette writing a file (fsync)",
+            0.8,
+            True,
+            {
+                "size_mib": size // MIB,
+                "service_mib_s": throughput(size, up_svc),
+                "baseline_mib_s": throughput(size, up_bare),
+            },
+        ),
+    }
+
+
+# -- cloud stores --------------------------------------------------------------------------
+
+
+def _s3_direct(endpoint: str) -> tuple[Callable[[str, Path], None], Callable[[str], int]]:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=AWS_ENV["AWS_DEFAULT_REGION"],
+        # The service's own settings: checksums only where S3 requires them.
+        config=Config(
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            s3={"addressing_style": "path"},
+        ),
+    )
+
+    def put(key: str, path: Path) -> None:
+        with path.open("rb") as body:
+            client.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    def get(key: str) -> int:
+        body = client.get_object(Bucket=BUCKET, Key=key)["Body"]
+        return sum(len(chunk) for chunk in body.iter_chunks(MIB))
+
+    return put, get
+
+
+def _gcs_direct(endpoint: str) -> tuple[Callable[[str, Path], None], Callable[[str], int]]:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(
+        project="bench",
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": endpoint},
+    )
+    bucket = client.bucket(BUCKET)
+
+    def put(key: str, path: Path) -> None:
+        bucket.blob(key).upload_from_filename(str(path))
+
+    def get(key: str) -> int:
+        bucket.blob(key).download_to_filename(os.devnull)
+        return -1
+
+    return put, get
+
+
+def cloud_transfers(bench: Bench, kind: str) -> dict[str, Metric]:
+    size, repeats = bench.sizes.cloud, max(2, bench.sizes.repeats - 2)
+    source = bench.data(size)
+    name = {"s3": "s3", "gcs": "gcs"}[kind]
+    sdk = {"s3": "boto3", "gcs": "google-cloud-storage"}[kind]
+    with servers.emulator(kind, bench.work, BUCKET) as store:
+        put, get = (_s3_direct if kind == "s3" else _gcs_direct)(store.url)
+        with servers.service(bench.work, store.service_env(BUCKET)) as svc:
+            url = f"{svc.url}/v1/objects/through-service.bin"
+
+            def direct_put() -> float:
+                start = time.perf_counter()
+                put("direct.bin", source)
+                return time.perf_counter() - start
+
+            def direct_get() -> float:
+                start = time.perf_counter()
+                got = get("direct.bin")
+                assert got in (size, -1), got
+                return time.perf_counter() - start
+
+            up_svc, up_direct = interleaved(
+                lambda: load.upload(url, source, AUTH_W), direct_put, repeats
+            )
+            down_svc, down_direct = interleaved(
+                lambda: load.download(url, size, AUTH_W), direct_get, repeats
+            )
+    baseline = f"{sdk} straight to the {'moto' if kind == 's3' else 'fake-gcs'} server"
+    detail = {"size_mib": size // MIB}
+    return {
+        f"download_{name}_vs_direct": Metric(
+            round(down_direct / down_svc, 3),
+            "ratio",
+            baseline,
+            0.85,
+            True,
+            {
+                **detail,
+                "service_mib_s": throughput(size, down_svc),
+                "baseline_mib_s": throughput(size, down_direct),
+            },
+        ),
+        f"upload_{name}_vs_direct": Metric(
+            round(up_direct / up_svc, 3),
+            "ratio",
+            baseline,
+            0.85,
+            True,
+            {
+                **detail,
+                "service_mib_s": throughput(size, up_svc),
+                "baseline_mib_s": throughput(size, up_direct),
+            },
+        ),
+    }
+
+
+# -- small requests ------------------------------------------------------------------------
+
+
+def small_gets(bench: Bench) -> dict[str, Metric]:
+    root = bench.work / "small"
+    root.mkdir(exist_ok=True)
+    (root / "small.bin").write_bytes(os.urandom(1024))
+    seconds, connections = bench.sizes.wrk_seconds, 32
+    with servers.service(bench.work, {}) as svc, servers.bare(bench.work, root) as bare:
+        load.upload(f"{svc.url}/v1/objects/small.bin", root / "small.bin", AUTH_W)
+        runs: dict[str, list[load.WrkResult]] = {"service": [], "bare": []}
+        for _ in range(2):
+            runs["bare"].append(
+                load.wrk(
+                    f"{bare}/files/small.bin", WRITER, connections=connections, seconds=seconds
+                )
+            )
+            runs["service"].append(
+                load.wrk(
+                    f"{svc.url}/v1/objects/small.bin",
+                    WRITER,
+                    connections=connections,
+                    seconds=seconds,
+                )
+            )
+    rps = {k: statistics.mean(r.requests_per_second for r in v) for k, v in runs.items()}
+    p99 = {k: max(r.p99_ms for r in v) for k, v in runs.items()}
+    errors = sum(r.errors for v in runs.values() for r in v)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors} errors")
+    return {
+        "small_get_vs_bare": Metric(
+            round(rps["service"] / rps["bare"], 3),
+            "ratio",
+            "bare Starlette returning the file, same wrk connections",
+            0.5,
+            True,
+            {
+                "connections": connections,
+                "service_rps": round(rps["service"]),
+                "baseline_rps": round(rps["bare"]),
+                "service_p99_ms": p99["service"],
+                "baseline_p99_ms": p99["bare"],
+            },
+        )
+    }
+
+
+# -- memory --------------------------------------------------------------------------------
+
+
+def _peak_rss_round_trip(bench: Bench, size: int) -> int:
+    """Peak RSS of a fresh service while an object of `size` goes up and comes back down."""
+    source = bench.data(size)
+    with servers.service(bench.work, {}) as svc:
+        url = f"{svc.url}/v1/objects/rss-{size}.bin"
+        with servers.PeakRss(svc.process.pid) as rss:
+            load.upload(url, source, AUTH_W)
+            load.download(url, size, AUTH_W)
+    return rss.peak
+
+
+def memory(bench: Bench) -> dict[str, Metric]:
+    small = _peak_rss_round_trip(bench, bench.sizes.rss_small)
+    big = _peak_rss_round_trip(bench, bench.sizes.rss_big)
+    label = f"{bench.sizes.rss_big // MIB} MiB"
+    return {
+        "rss_2gib_mib": Metric(
+            round(big / MIB, 1),
+            "MiB",
+            f"peak RSS, {label} up and down",
+            150,
+            False,
+            {"size_mib": bench.sizes.rss_big // MIB},
+        ),
+        "rss_growth_2gib_vs_64mib": Metric(
+            round(big / small, 3),
+            "ratio",
+            f"peak RSS with a {bench.sizes.rss_small // MIB} MiB object",
+            1.15,
+            False,
+            {"small_peak_mib": round(small / MIB, 1), "big_peak_mib": round(big / MIB, 1)},
+        ),
+    }
+
+
+# -- slow clients --------------------------------------------------------------------------
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+def slow_clients(bench: Bench) -> dict[str, Metric]:
+    size, clients = bench.sizes.slow_object, bench.sizes.slow_clients
+    source = bench.data(size)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    with servers.service(bench.work, {}) as svc:
+        load.upload(f"{svc.url}/v1/objects/slow.bin", source, AUTH_W)
+        port = svc.url.rsplit(":", 1)[1]
+        command = [
+            sys.executable,
+            "-m",
+            "bench.slow_clients",
+            "--port",
+            port,
+            "--path",
+            "/v1/objects/slow.bin",
+            "--token",
+            WRITER,
+            "--sha",
+            digest,
+            "--clients",
+            str(clients),
+        ]
+        with servers.PeakRss(svc.process.pid) as rss, health_watch(svc.url, 0.02) as health:
+            result = subprocess.run(
+                command, cwd=REPO, capture_output=True, text=True, check=True, timeout=600
+            )
+    outcome = json.loads(result.stdout)
+    latencies = [seconds * 1000 for status, seconds in health if status == 200]
+    failed_probes = len(health) - len(latencies)
+    errors = int(outcome["errors"]) + failed_probes
+    return {
+        "slow_clients_health_p99_ms": Metric(
+            round(p99(latencies), 2),
+            "ms",
+            "/healthz p99 during the slow downloads",
+            100,
+            False,
+            {
+                "clients": clients,
+                "object_mib": round(size / MIB, 2),
+                "rate_kib_s": 100,
+                "errors": errors,
+                "first_errors": outcome["first_errors"],
+                "completed": outcome["completed"],
+                "probes": len(health),
+                "seconds": round(outcome["seconds"], 1),
+                "peak_rss_mib": round(rss.peak / MIB, 1),
+            },
+        )
+    }
+
+
+# -- cold start ----------------------------------------------------------------------------
+
+
+def _ready_after(env: dict[str, str]) -> float:
+    port = free_port()
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with servers.stopping(process):
+        while process.poll() is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/readyz")
+                if conn.getresponse().status == 200:
+                    return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.005)
+    raise RuntimeError("the service exited before it was ready")
+
+
+def _import_floor() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import fastapi, uvicorn"], check=True, cwd=REPO)
+    return time.perf_counter() - start
+
+
+def cold_start(bench: Bench) -> dict[str, Metric]:
+    env = {
+        **os.environ,
+        "BUCKETPORT_STORAGE_URL": f"file://{bench.work / 'cold-store'}",
+        "BUCKETPORT_AUTH_TOKENS": json.dumps(TOKENS),
+    }
+    ready, floor = interleaved(lambda: _ready_after(env), _import_floor, bench.sizes.cold_repeats)
+    return {
+        "cold_start_vs_import_floor": Metric(
+            round(ready / floor, 3),
+            "ratio",
+            "python -c 'import fastapi, uvicorn'",
+            2,
+            False,
+            {"ready_ms": round(ready * 1000), "import_floor_ms": round(floor * 1000)},
+        )
+    }
+
+
+SUITES: dict[str, Callable[[Bench], dict[str, Metric]]] = {
+    "local": local_transfers,
+    "s3": lambda bench: cloud_transfers(bench, "s3"),
+    "gcs": lambda bench: cloud_transfers(bench, "gcs"),
+    "small": small_gets,
+    "memory": memory,
+    "slow": slow_clients,
+    "cold": cold_start,
+}
