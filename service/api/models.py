@@ -71,5 +71,4 @@ class VersionInfo(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "unavailable", "draining"]
-    detail: str | None = None
+    status: Literal["ok"]

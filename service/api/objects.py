@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.types import Receive, Scope, Send
@@ -59,7 +59,7 @@ OBJECT_HEADERS: dict[str, Any] = {
 }
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
-KeyPath = Annotated[str, KEY_DOC]
+KeyPath = Annotated[str, Path(description=KEY_DOC)]
 RangeHeader = Annotated[
     str | None, Header(alias="Range", description="One range: bytes=a-b, bytes=a- or bytes=-n.")
 ]
