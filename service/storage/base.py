@@ -181,6 +181,20 @@ class ObjectStore(Protocol):
         ...
 
 
+def check_preconditions(
+    current_etag: str | None, *, if_none_match_any: bool, if_match: str | None
+) -> None:
+    """Raise PreconditionFailed unless a write may replace `current_etag` (None: no object).
+
+    Every adapter checks here first; S3 and GCS then hand the same condition to the store, so
+    a write racing this check still cannot win wrongly.
+    """
+    if if_none_match_any and current_etag is not None:
+        raise PreconditionFailed("The object exists and If-None-Match is '*'.")
+    if if_match is not None and (current_etag is None or if_match not in ("*", current_etag)):
+        raise PreconditionFailed(f"The object's ETag is not {if_match!r}.")
+
+
 class StorageError(Exception):
     """Base of every error an adapter may raise; `code` is the machine-readable problem code."""
 

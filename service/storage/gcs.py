@@ -49,6 +49,7 @@ from service.storage.base import (
     SignedURL,
     StorageError,
     Written,
+    check_preconditions,
 )
 from service.storage.remote import (
     BodyStream,
@@ -119,14 +120,6 @@ def _info(key: str, blob: Any) -> ObjectInfo:
         metadata=dict(blob.metadata or {}),
         checksums=checksums,
     )
-
-
-def _generation(etag: str) -> int:
-    """If-Match value → generation; anything else can match no object."""
-    try:
-        return int(etag.strip('"'))
-    except ValueError:
-        raise PreconditionFailed() from None
 
 
 def _pinned(media_link: str, generation: int) -> str:
@@ -237,13 +230,11 @@ class GcsStore:
         # generation precondition itself is enforced by GCS on the write below.
         before = await self._stat(name)
         generation: int | None = None
+        current = str(before.generation) if before is not None else None  # our ETag
+        check_preconditions(current, if_none_match_any=if_none_match_any, if_match=if_match)
         if if_none_match_any:
-            if before is not None:
-                raise PreconditionFailed()
             generation = 0
-        elif if_match is not None:
-            if before is None or (if_match != "*" and _generation(if_match) != before.generation):
-                raise PreconditionFailed()
+        elif if_match is not None and before is not None:
             generation = before.generation  # for "*": the generation seen just now
         blob = self._bucket.blob(name)
         blob.content_type = content_type

@@ -45,10 +45,10 @@ from service.storage.base import (
     NotModified,
     ObjectInfo,
     Page,
-    PreconditionFailed,
     PresignMethod,
     SignedURL,
     Written,
+    check_preconditions,
 )
 from service.storage.keys import validate_key, validate_prefix
 from service.storage.listing import Cursor, group_by_delimiter
@@ -274,10 +274,7 @@ class LocalStore:
                 raise
             try:
                 current = _etag_of(fds[-1], leaf, key)
-                if if_none_match_any and current is not None:
-                    raise PreconditionFailed(f"{key!r} exists and If-None-Match is '*'.")
-                if if_match is not None and (current is None or if_match not in ("*", current)):
-                    raise PreconditionFailed(f"The ETag of {key!r} is not {if_match!r}.")
+                check_preconditions(current, if_none_match_any=if_none_match_any, if_match=if_match)
                 os.rename(tmp_path, leaf, dst_dir_fd=fds[-1])
                 return current is None
             finally:

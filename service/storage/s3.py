@@ -50,6 +50,7 @@ from service.storage.base import (
     StorageError,
     TooLarge,
     Written,
+    check_preconditions,
 )
 from service.storage.remote import (
     BodyStream,
@@ -221,14 +222,13 @@ class S3Store:
         # The HEAD tells 201 from 200 and fails early before a large body is sent; the
         # precondition itself is enforced by S3 on the write below.
         before = await self._head(name, key)
+        check_preconditions(
+            before.etag if before else None, if_none_match_any=if_none_match_any, if_match=if_match
+        )
         condition: dict[str, Any] = {}
         if if_none_match_any:
-            if before is not None:
-                raise PreconditionFailed()
             condition["IfNoneMatch"] = "*"
-        elif if_match is not None:
-            if before is None or if_match not in ("*", before.etag, _quoted(before.etag)):
-                raise PreconditionFailed()
+        elif if_match is not None and before is not None:
             condition["IfMatch"] = _quoted(before.etag)  # for "*": the version seen just now
         common: dict[str, Any] = {
             "Bucket": self._bucket,
