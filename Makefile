@@ -40,9 +40,10 @@ test: install ## Run the whole local suite (unit, integration, contract, chart, 
 	$(RUN) pytest -m "not image and not drill" $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: install ## ruff, yamllint and the workflow schemas
+lint: install ## ruff (check and format) and yamllint; workflow schemas and zizmor run in make test
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) yamllint --strict .
 
 .PHONY: fmt
 fmt: install ## Format and fix what ruff can
