@@ -29,7 +29,8 @@ TIERS = ("private", "public", "intra")
 def _allowed_zone_counts(aws: Config) -> list[int]:
     """2-4, as long as az_count's validation says so."""
     condition = expression(aws.variables["az_count"]["validation"][0]["condition"]) or ""
-    assert "var.az_count >= 2" in condition and "var.az_count <= 4" in condition, condition
+    assert "var.az_count >= 2" in condition, condition
+    assert "var.az_count <= 4" in condition, condition
     return ZONE_COUNTS
 
 
@@ -65,11 +66,11 @@ def test_subnets_never_overlap_and_stay_in_the_vpc(
     aws: Config, vpc_cidr: str, auto_mode: bool
 ) -> None:
     cidr = unquote(aws.variables["vpc_cidr"]["default"]) if vpc_cidr == "default" else vpc_cidr
-    vpc = ipaddress.ip_network(cidr)
+    vpc = ipaddress.IPv4Network(cidr)
     for zones in _allowed_zone_counts(aws):
         layout = _subnets(aws, cidr, zones, auto_mode)
         assert len(layout["private"]) == len(layout["public"]) == zones
-        every = [ipaddress.ip_network(s) for subnets in layout.values() for s in subnets]
+        every = [ipaddress.IPv4Network(s) for subnets in layout.values() for s in subnets]
         for subnet in every:
             assert subnet.subnet_of(vpc), f"{zones} zones: {subnet} is outside {vpc}"
         for a, b in combinations(every, 2):
@@ -81,9 +82,11 @@ def test_too_few_zones_fail_at_plan_with_the_reason(aws: Config) -> None:
     (lifecycle,) = zones["lifecycle"]
     (check,) = lifecycle["postcondition"]
     condition = expression(check["condition"]) or ""
-    assert "length(self.names)" in condition and "var.az_count" in condition
+    assert "length(self.names)" in condition
+    assert "var.az_count" in condition
     message = unquote(check["error_message"])
-    assert "az_count" in message and "${length(self.names)}" in message
+    assert "az_count" in message
+    assert "${length(self.names)}" in message
     # The zones used are sliced only after that check, from the same data source.
     assert "data.aws_availability_zones.available.names" in aws.locals["azs"]
     assert "local.az_count" in aws.locals["azs"]
@@ -100,8 +103,9 @@ def _cluster_subnets(aws: Config, auto_mode: bool) -> list[str]:
         "module.vpc.intra_subnets": ["intra"],
         "module.vpc.public_subnets": ["public"],
     }
-    control_plane = evaluate(eks.get("control_plane_subnet_ids", "${[]}"), env)
-    return control_plane or evaluate(eks["subnet_ids"], env)
+    control_plane: list[str] = evaluate(eks.get("control_plane_subnet_ids", "${[]}"), env)
+    nodes: list[str] = evaluate(eks["subnet_ids"], env)
+    return control_plane or nodes
 
 
 def test_auto_mode_nodes_run_in_the_private_subnets(aws: Config) -> None:
