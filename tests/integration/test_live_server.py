@@ -157,7 +157,12 @@ def test_json_access_log_has_one_line_per_request(live_server: LiveServer) -> No
 
 def test_make_run_style_start_warns_auth_is_off(tmp_path: Path) -> None:
     server = start_server(
-        tmp_path, {"BUCKETPORT_AUTH_ENABLED": "false", "BUCKETPORT_AUTH_TOKENS": "[]"}
+        tmp_path,
+        {
+            "BUCKETPORT_AUTH_ENABLED": "false",
+            "BUCKETPORT_AUTH_TOKENS": "[]",
+            "BUCKETPORT_DRAIN_SECOND": "3",  # a typo is pointed out, not silently ignored
+        },
     )
     try:
         assert httpx.put(f"{server.url}/v1/objects/k", content=b"x").status_code == 201
@@ -166,6 +171,10 @@ def test_make_run_style_start_warns_auth_is_off(tmp_path: Path) -> None:
     warnings = [json.loads(line) for line in server.output().splitlines() if "OFF" in line]
     assert warnings
     assert warnings[0]["severity"] == "WARNING"
+    assert (
+        "BUCKETPORT_DRAIN_SECOND is not a setting and is ignored; "
+        "did you mean BUCKETPORT_DRAIN_SECONDS?" in server.output()
+    )
 
 
 def test_every_line_is_json_a_log_platform_ingests(live_server: LiveServer) -> None:
