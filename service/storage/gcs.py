@@ -65,6 +65,8 @@ from service.storage.remote import (
     encode_cursor,
     parts,
     send_in_order,
+    split_metadata,
+    with_sha256,
 )
 from service.storage.threads import Blocking
 from service.storage.transfer import Digests
@@ -141,6 +143,7 @@ def _object_info(
     metadata: Mapping[str, str] | None,
     checksums: Mapping[str, str | None],
 ) -> ObjectInfo:
+    user_metadata, recorded = split_metadata(metadata)
     return ObjectInfo(
         key=key,
         size=int(size or 0),
@@ -148,9 +151,9 @@ def _object_info(
         last_modified=updated.astimezone(UTC),
         content_type=content_type or DEFAULT_CONTENT_TYPE,
         version=str(generation),
-        metadata=dict(metadata or {}),
+        metadata=user_metadata,
         # Composite objects have no MD5.
-        checksums={algo: value for algo, value in checksums.items() if value},
+        checksums=recorded | {algo: value for algo, value in checksums.items() if value},
     )
 
 
@@ -360,7 +363,9 @@ class GcsStore:
             generation = before.generation  # for "*": the generation seen just now
         blob = self._bucket.blob(name)
         blob.content_type = content_type
-        blob.metadata = dict(metadata) if metadata else None
+        # Known before the body: recorded now (verified before the upload is finalized).
+        expected_sha256 = checksums.sha256 if checksums is not None else None
+        blob.metadata = with_sha256(metadata, expected_sha256) or None
         if checksums is not None and checksums.md5 is not None:
             blob.md5_hash = b64(checksums.md5)  # GCS checks it again when finalizing
         digests = Digests(checksums)
@@ -370,14 +375,37 @@ class GcsStore:
                 await self._blocking.run(digests.update, first)  # hashing is CPU work
                 if last:
                     digests.verify()
+                    blob.metadata = with_sha256(metadata, digests.sha256)
                     await self._run(partial(self._upload_one, blob, first, generation))
                     info = _info(key, blob)
                 else:
                     resource = await self._upload_resumable(blob, first, body, digests, generation)
                     info = _resource_info(key, resource)
+                    if expected_sha256 is None:
+                        info = await self._record_sha256(info, name, metadata, digests)
         except NotFound as exc:  # an upload has no object to miss, only a bucket
             raise BackendUnavailable("The configured GCS bucket does not exist.") from exc
         return Written(info=info, created=before is None)
+
+    async def _record_sha256(
+        self, info: ObjectInfo, name: str, metadata: Mapping[str, str] | None, digests: Digests
+    ) -> ObjectInfo:
+        """Add the SHA-256 learnt while uploading to the object's metadata (a metadata patch
+        of exactly this generation: the body and the ETag stay as they are)."""
+        blob = self._bucket.blob(name)
+        blob.metadata = with_sha256(metadata, digests.sha256)
+        try:
+            await self._run(
+                partial(
+                    blob.patch,
+                    if_generation_match=int(info.etag),
+                    timeout=self._timeout,
+                    retry=self._retry,
+                )
+            )
+        except (PreconditionFailed, NotFound):  # replaced meanwhile: that write stands
+            return info
+        return _info(info.key, blob)
 
     def _upload_one(self, blob: Any, data: bytes, generation: int | None) -> None:
         blob.upload_from_string(
