@@ -179,7 +179,8 @@ GCS_PERMISSIONS: dict[tuple[str, str], set[str]] = {
     ("bucket", "get_blob"): {"storage.objects.get"},
     ("blob", "create_resumable_upload_session"): CREATE_OR_REPLACE,
     ("blob", "delete"): {"storage.objects.delete"},
-    ("blob", "generate_signed_url"): set(),  # signs locally through credentials.sign_bytes
+    ("blob", "generate_signed_url"): set(),
+    ("blob", "patch"): {"storage.objects.update"},  # metadata of an uploaded object  # signs locally through credentials.sign_bytes
     ("blob", "upload_from_string"): CREATE_OR_REPLACE,
     ("blob", "_set_properties"): set(),
     ("http", "delete"): set(),  # cancels a resumable session

@@ -12,11 +12,13 @@ locals {
   #   upload_from_string, resumable upload session -> storage.objects.create, and
   #                                                   storage.objects.delete to replace a key
   #   blob.delete                                  -> storage.objects.delete
+  #   blob.patch (SHA-256 metadata after upload)   -> storage.objects.update
   object_permissions = [
     "storage.objects.create",
     "storage.objects.delete",
     "storage.objects.get",
     "storage.objects.list",
+    "storage.objects.update",
   ]
 
   # A V4 signed URL acts with the signer's rights: GET reads, PUT creates or replaces.
@@ -31,7 +33,7 @@ resource "google_project_iam_custom_role" "objects" {
   project     = var.project_id
   role_id     = "${var.role_id_prefix}Objects"
   title       = "bucketport object access"
-  description = "Read, write, list and delete objects: what the bucketport service calls."
+  description = "Read, write, list, delete objects and update their metadata: what the bucketport service calls."
   permissions = local.object_permissions
 }
 

@@ -30,7 +30,7 @@ run "direct_principal_binding" {
   }
 
   assert {
-    condition     = toset(google_project_iam_custom_role.objects.permissions) == toset(["storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list"])
+    condition     = toset(google_project_iam_custom_role.objects.permissions) == toset(["storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list", "storage.objects.update"])
     error_message = "The object role holds exactly what the GCS adapter calls."
   }
 
