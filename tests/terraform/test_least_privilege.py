@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 from tests.terraform.tfconfig import REPO, TERRAFORM, expression, load, unquote
 
@@ -125,9 +126,9 @@ def s3_needed_actions() -> set[str]:
     return set().union(*(S3_ACTIONS[c] for c in calls))
 
 
-def _pod_policy_statements() -> list[dict[str, object]]:
+def _pod_policy_statements() -> list[dict[str, Any]]:
     module = load(TERRAFORM / "modules" / "aws-pod-identity")
-    statements: list[dict[str, object]] = module.data[("aws_iam_policy_document", "bucket")][
+    statements: list[dict[str, Any]] = module.data[("aws_iam_policy_document", "bucket")][
         "statement"
     ]
     return statements
@@ -140,7 +141,7 @@ def test_the_adapter_scan_finds_the_calls_it_should() -> None:
 
 
 def test_pod_s3_actions_equal_what_the_adapter_calls() -> None:
-    granted = {unquote(a) for s in _pod_policy_statements() for a in s["actions"]}  # type: ignore[attr-defined]
+    granted = {unquote(a) for s in _pod_policy_statements() for a in s["actions"]}
     s3_granted = {a for a in granted if a.startswith("s3:")}
     needed = s3_needed_actions()
     assert s3_granted == needed, (
@@ -151,8 +152,8 @@ def test_pod_s3_actions_equal_what_the_adapter_calls() -> None:
 
 def test_bucket_and_object_actions_sit_on_their_resources() -> None:
     for statement in _pod_policy_statements():
-        actions = {unquote(a) for a in statement["actions"]}  # type: ignore[attr-defined]
-        resources = {unquote(r) for r in statement["resources"]}  # type: ignore[attr-defined]
+        actions = {unquote(a) for a in statement["actions"]}
+        resources = {unquote(r) for r in statement["resources"]}
         s3 = {a for a in actions if a.startswith("s3:")}
         if not s3:
             continue
@@ -179,8 +180,8 @@ GCS_PERMISSIONS: dict[tuple[str, str], set[str]] = {
     ("bucket", "get_blob"): {"storage.objects.get"},
     ("blob", "create_resumable_upload_session"): CREATE_OR_REPLACE,
     ("blob", "delete"): {"storage.objects.delete"},
-    ("blob", "generate_signed_url"): set(),
-    ("blob", "patch"): {"storage.objects.update"},  # metadata of an uploaded object  # signs locally through credentials.sign_bytes
+    ("blob", "generate_signed_url"): set(),  # signs locally through credentials.sign_bytes
+    ("blob", "patch"): {"storage.objects.update"},  # metadata of an uploaded object
     ("blob", "upload_from_string"): CREATE_OR_REPLACE,
     ("blob", "_set_properties"): set(),
     ("http", "delete"): set(),  # cancels a resumable session
