@@ -133,7 +133,7 @@ class Settings(BaseSettings):
         16 * 1024, ge=1024, le=1024 * 1024, description="Largest JSON request body; 413 over it."
     )
     max_concurrent_uploads: int = Field(
-        16, ge=1, le=10_000, description="Uploads in flight per process; 503 + Retry-After over it."
+        8, ge=1, le=10_000, description="Uploads in flight per process; 503 + Retry-After over it."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe level logged."
