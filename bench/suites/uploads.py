@@ -85,7 +85,7 @@ def crowd_peak_rss(bench: Bench, size: int, bound: int) -> tuple[float, float, C
 
 @register("uploads")
 def concurrent_uploads(bench: Bench) -> dict[str, Metric]:
-    size = (24 if bench.sizes.quick else 100) * MIB
+    size = (12 if bench.sizes.quick else 100) * MIB
     bound = Settings.model_fields["max_concurrent_uploads"].default
     idle, peak, crowd, seconds = crowd_peak_rss(bench, size, bound)
     limit = chart_memory_limit_mib()
