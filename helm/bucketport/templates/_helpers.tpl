@@ -77,7 +77,45 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.autoscaling.enabled }}{{ .Values.autoscaling.minReplicas }}{{ else }}{{ .Values.replicaCount }}{{ end }}
 {{- end }}
 
-{{/* Grace period = preStop sleep + drain + margin, so SIGKILL never cuts a draining request. */}}
+{{/* uvicorn's own wait to close the remaining connections once the drain is over
+     (timeout_graceful_shutdown in service/server.py; tests/chart checks that they agree). */}}
+{{- define "bucketport.closeWaitSeconds" -}}5{{- end }}
+
+{{/* Grace period = preStop sleep + shutdown delay + drain + uvicorn's close wait + margin, so
+     SIGKILL never cuts a draining request. */}}
 {{- define "bucketport.terminationGracePeriodSeconds" -}}
-{{- add .Values.shutdown.preStopSleepSeconds (ceil .Values.config.drainSeconds) .Values.shutdown.graceMarginSeconds }}
+{{- $c := .Values.config }}
+{{- add .Values.shutdown.preStopSleepSeconds (ceil $c.shutdownDelaySeconds) (ceil $c.drainSeconds) (include "bucketport.closeWaitSeconds" .) .Values.shutdown.graceMarginSeconds }}
+{{- end }}
+
+{{/* The cloud whose node-local credential endpoint the pods must reach: eks, gke or nothing. */}}
+{{- define "bucketport.identityCloud" -}}
+{{- $mode := .Values.networkPolicy.identityEgress }}
+{{- if ne $mode "auto" }}{{ if ne $mode "none" }}{{ $mode }}{{ end }}
+{{- else if hasPrefix "s3://" .Values.config.storageUrl }}eks
+{{- else if hasPrefix "gs://" .Values.config.storageUrl }}gke
+{{- end }}
+{{- end }}
+
+{{/* Egress rules to that endpoint. EKS Pod Identity: the agent on each node (IPv4 and IPv6
+     link-local). GKE Workload Identity: the metadata server (port 80) and, with Dataplane V2,
+     its 169.254.169.252:988 backend. */}}
+{{- define "bucketport.identityEgress" -}}
+{{- $cloud := include "bucketport.identityCloud" . }}
+{{- if eq $cloud "eks" }}
+- to:
+    - ipBlock: {cidr: 169.254.170.23/32}
+    - ipBlock: {cidr: "fd00:ec2::23/128"}
+  ports:
+    - {port: 80, protocol: TCP}
+{{- else if eq $cloud "gke" }}
+- to:
+    - ipBlock: {cidr: 169.254.169.254/32}
+  ports:
+    - {port: 80, protocol: TCP}
+- to:
+    - ipBlock: {cidr: 169.254.169.252/32}
+  ports:
+    - {port: 988, protocol: TCP}
+{{- end }}
 {{- end }}
