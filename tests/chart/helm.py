@@ -25,8 +25,8 @@ AUTH = HERE / "values-auth.yaml"
 # name -> values files; "all-on" turns every optional object on, "all-off" every one off
 VALUE_SETS: dict[str, list[Path]] = {
     "defaults": [],
-    "eks": [DEPLOY / "values-eks.yaml"],
-    "gke": [DEPLOY / "values-gke.yaml"],
+    "eks": [DEPLOY / "values-eks.yaml", HERE / "values-eks-stage1.yaml"],
+    "gke": [DEPLOY / "values-gke.yaml", HERE / "values-gke-stage1.yaml"],
     "kind": [DEPLOY / "values-kind.yaml"],
     "all-on": [HERE / "values-all-on.yaml"],
     "all-off": [HERE / "values-all-off.yaml"],

@@ -30,7 +30,14 @@ from tests.chart.helm import (
 
 # Custom resources whose schemas kubernetes-validate does not carry: tests/chart/validate_crds.mjs
 # checks them against the CRD schemas (npm @kubernetes-models), and the tests below by hand.
-CRD_KINDS = {"HTTPRoute", "ServiceMonitor"}
+GKE_KINDS = {
+    "ManagedCertificate",
+    "FrontendConfig",
+    "BackendConfig",
+    "GCPBackendPolicy",
+    "HealthCheckPolicy",
+}
+CRD_KINDS = {"HTTPRoute", "ServiceMonitor"} | GKE_KINDS
 NPM_MODULES = ROOT / ".tools" / "npm" / "node_modules"
 SECRETS = {"auth.tokens[0].token": "t" * 20, "auth.presignSecret": "p" * 40}
 
@@ -83,6 +90,7 @@ def test_matrix_turns_optional_objects_on_and_off(render: Render) -> None:
         "PersistentVolumeClaim",
         "ServiceAccount",
         "Pod",
+        *GKE_KINDS,
     }
     assert optional <= kinds(render(VALUE_SETS["all-on"]))
     assert not optional & kinds(render(VALUE_SETS["all-off"]))
@@ -229,9 +237,15 @@ def test_custom_resources_valid_in_their_crd_schemas(render: Render) -> None:
     monitor["spec"]["endpoints"][0]["scrapeTimeout"] = "ten seconds"
     route = find(bad, "HTTPRoute")
     route["spec"]["rules"][0]["backendRefs"][0]["port"] = "http"
-    result = _validate_crds([monitor, route])
+    backend = find(bad, "BackendConfig")
+    backend["spec"]["timeoutSec"] = "an hour"
+    policy = find(bad, "GCPBackendPolicy")
+    policy["spec"]["targetRef"].pop("kind")  # a policy must name what it applies to
+    certificate = find(bad, "ManagedCertificate")
+    certificate["apiVersion"] = "networking.gke.io/v1beta2"
+    result = _validate_crds([monitor, route, backend, policy, certificate])
     assert result.returncode == 1
-    assert result.stdout.count("invalid ") == 2, result.stdout
+    assert result.stdout.count("invalid ") == 5, result.stdout
 
 
 def test_custom_resources_point_at_the_service(render: Render) -> None:
@@ -426,7 +440,16 @@ def test_notes_say_how_to_reach_the_service(helm: str) -> None:
     assert f"port-forward service/{FULLNAME} 8000:80" in notes
     assert f"helm test {RELEASE}" in notes
     assert "emptyDir" in notes, "warns that a file store on an emptyDir is lost with the pod"
-    eks = _notes(helm, f"--values={DEPLOY / 'values-eks.yaml'}")
-    assert "https://files.example.com/docs" in eks
+    eks_values = [f"--values={path}" for path in VALUE_SETS["eks"]]
+    eks = _notes(helm, *eks_values)
+    assert (
+        "http://<the Ingress address: kubectl -n bucketport get ingress bp-bucketport>/docs" in eks
+    )
     assert "emptyDir" not in eks
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d"
+    assert "https://<the Ingress address" in _notes(
+        helm, *eks_values, f"--set=alb.certificateArn={arn}"
+    )
+    gke = _notes(helm, *[f"--values={path}" for path in VALUE_SETS["gke"]])
+    assert "https://files.example.com/docs" in gke
     assert "WARNING: auth.enabled is false" in _notes(helm, "--set=auth.enabled=false")

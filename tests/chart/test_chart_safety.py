@@ -33,10 +33,10 @@ EKS_AGENT = {"169.254.170.23/32": 80, "fd00:ec2::23/128": 80}
 GKE_METADATA = {"169.254.169.254/32": 80, "169.254.169.252/32": 988}
 
 
-def identity_egress(objects: list[Manifest]) -> dict[str, int]:
+def identity_egress(objects: list[Manifest], name: str = FULLNAME) -> dict[str, int]:
     """cidr -> port of every egress rule that names an ipBlock in the server pods' policy."""
     opened: dict[str, int] = {}
-    for rule in find(objects, "NetworkPolicy", FULLNAME)["spec"]["egress"]:
+    for rule in find(objects, "NetworkPolicy", name)["spec"]["egress"]:
         for peer in rule.get("to", []):
             if "ipBlock" in peer:
                 assert len(rule["ports"]) == 1
@@ -209,3 +209,43 @@ def test_installs_as_a_dependency_of_an_umbrella_chart(helm: str, tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     assert "kind: Deployment" in result.stdout
+
+
+def _published(objects: list[Manifest]) -> dict[str, set[str]]:
+    """kind -> the request paths (of a fixed sample) that its rules send to the Service."""
+    sample = ["/v1/objects/a.txt", "/v1/presign", "/docs", "/docs/assets/x.js", "/openapi.json"]
+    sample += ["/metrics", "/healthz", "/readyz", "/version", "/", "/v10", "/openapi.json.bak"]
+
+    def matches(kind: str, path: str, value: str) -> bool:
+        if kind == "Exact":
+            return path == value
+        # Prefix and PathPrefix match whole path elements, as Kubernetes and Gateway API do
+        return path == value or path.startswith(value.rstrip("/") + "/")
+
+    rules: dict[str, list[tuple[str, str]]] = {"Ingress": [], "HTTPRoute": []}
+    for obj in objects:
+        if obj["kind"] == "Ingress":
+            for rule in obj["spec"]["rules"]:
+                rules["Ingress"] += [(p["pathType"], p["path"]) for p in rule["http"]["paths"]]
+        if obj["kind"] == "HTTPRoute":
+            for rule in obj["spec"]["rules"]:
+                rules["HTTPRoute"] += [
+                    (m["path"]["type"], m["path"]["value"]) for m in rule["matches"]
+                ]
+    return {
+        kind: {path for path in sample if any(matches(t, path, v) for t, v in found)}
+        for kind, found in rules.items()
+    }
+
+
+def test_routes_publish_the_api_and_docs_never_metrics_or_probes(render: Render) -> None:
+    api = {"/v1/objects/a.txt", "/v1/presign"}
+    docs = {"/docs", "/docs/assets/x.js", "/openapi.json"}
+    published = _published(render(VALUE_SETS["all-on"]))
+    assert published == {"Ingress": api | docs, "HTTPRoute": api | docs}
+    hidden = _published(render(VALUE_SETS["all-on"], {"routes.docs": False}))
+    assert hidden == {"Ingress": api, "HTTPRoute": api}
+    # a host-less Ingress (the load balancer's own name) routes the same paths
+    anyhost = render(VALUE_SETS["all-on"], {"ingress.hosts": [], "gke.managedCertificate": False})
+    assert "host" not in find(anyhost, "Ingress")["spec"]["rules"][0]
+    assert _published(anyhost)["Ingress"] == api | docs

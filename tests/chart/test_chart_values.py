@@ -78,7 +78,7 @@ def _pyproject_version() -> str:
         "auth.tokens[0].token=short",
         "auth.tokens[0].token=long-enough-token-123,auth.tokens[0].scopes[0]=admin",
         "service.port=70000",
-        "ingress.hosts[0].paths[0].pathType=Regex",
+        "ingress.hosts[0]=Not_A_Host",
         "podDisruptionBudget.maxUnavailable=half",
         "autoscaling.targetCPUUtilizationPercentage=high",
         "serviceMonitor.interval=soon",

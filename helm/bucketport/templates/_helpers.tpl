@@ -119,3 +119,39 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
     - {port: 988, protocol: TCP}
 {{- end }}
 {{- end }}
+
+{{/* What the Ingress and the HTTPRoute publish, as {path, type} (Gateway API match types):
+     the object API, and the docs when routes.docs is on. Never /metrics or the probes. */}}
+{{- define "bucketport.publicPaths" -}}
+- {path: /v1, type: PathPrefix}
+{{- if .Values.routes.docs }}
+- {path: /docs, type: PathPrefix}
+- {path: /openapi.json, type: Exact}
+{{- end }}
+{{- end }}
+
+{{/* Does the Ingress serve HTTPS (a TLS Secret, an ACM or a Google-managed certificate)? */}}
+{{- define "bucketport.ingressTls" -}}
+{{- if or .Values.ingress.tls .Values.alb.certificateArn .Values.gke.managedCertificate }}true{{ end }}
+{{- end }}
+
+{{/* The Ingress annotations: the chart's for the cloud load balancer, then ingress.annotations,
+     which win. */}}
+{{- define "bucketport.ingressAnnotations" -}}
+{{- $made := dict }}
+{{- with .Values.alb.certificateArn }}
+{{- $_ := set $made "alb.ingress.kubernetes.io/certificate-arn" . }}
+{{- $_ := set $made "alb.ingress.kubernetes.io/listen-ports" `[{"HTTP": 80}, {"HTTPS": 443}]` }}
+{{- $_ := set $made "alb.ingress.kubernetes.io/ssl-redirect" "443" }}
+{{- end }}
+{{- with .Values.alb.deregistrationDelaySeconds }}
+{{- $_ := set $made "alb.ingress.kubernetes.io/target-group-attributes" (printf "deregistration_delay.timeout_seconds=%d" (int .)) }}
+{{- end }}
+{{- if .Values.gke.managedCertificate }}
+{{- $_ := set $made "networking.gke.io/managed-certificates" (include "bucketport.fullname" .) }}
+{{- end }}
+{{- if .Values.gke.httpsRedirect }}
+{{- $_ := set $made "networking.gke.io/v1beta1.FrontendConfig" (include "bucketport.fullname" .) }}
+{{- end }}
+{{- merge (deepCopy .Values.ingress.annotations) $made | toYaml }}
+{{- end }}
