@@ -35,6 +35,7 @@ from service.storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     MAX_PRESIGN_SECONDS,
+    SHA256_METADATA,
     BackendUnavailable,
     ByteRange,
     Download,
@@ -43,6 +44,7 @@ from service.storage.base import (
     InvalidKey,
     NotFound,
     NotModified,
+    NotSupported,
     ObjectInfo,
     Page,
     PresignMethod,
@@ -166,17 +168,25 @@ class LocalStore:
         blocking: Blocking,
         presign_secret: bytes,
         public_url: str | None = None,
+        read_only: bool = False,
     ) -> None:
+        """With `read_only` (a sync source, a dry run) the root must already be a store and
+        nothing under it is created, touched or cleaned up; writes are refused."""
         self.root = root.resolve()
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
-        self._objects.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(exist_ok=True)
         self._lock_path = self.root / ".lock"
-        self._lock_path.touch(exist_ok=True)
         self._blocking = blocking
         self._secret = presign_secret
         self._public_url = (public_url or "").rstrip("/")
+        self.read_only = read_only
+        if read_only:
+            if not self._objects.is_dir():
+                raise NotFound(f"{self.root} is not a bucketport store (no objects/ directory).")
+            return
+        self._objects.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(exist_ok=True)
+        self._lock_path.touch(exist_ok=True)
         self._remove_stale_uploads()
 
     # -- paths ---------------------------------------------------------------------------
@@ -223,6 +233,7 @@ class LocalStore:
         max_bytes: int | None = None,
     ) -> Written:
         dirs, leaf = _split(key)
+        self._writable()
         digests = Digests(checksums)
         fd, tmp_path = await self._blocking.run(self._new_upload)
         try:
@@ -233,7 +244,8 @@ class LocalStore:
             trailer = {
                 "etag": sha256.hex()[:32],
                 "content_type": content_type,
-                "metadata": dict(metadata or {}),
+                # The reserved name is a checksum elsewhere; the trailer has its own.
+                "metadata": {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA},
                 "checksums": {"sha256": _b64(sha256)}
                 | ({"md5": _b64(digests.md5)} if digests.md5 else {}),
             }
@@ -280,8 +292,13 @@ class LocalStore:
             finally:
                 _close_all(fds)
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise NotSupported("This store was opened read-only.")
+
     async def delete(self, key: str) -> None:
         dirs, leaf = _split(key)
+        self._writable()
         await self._blocking.run(self._delete, dirs, leaf)
 
     def _delete(self, dirs: list[str], leaf: str) -> None:
