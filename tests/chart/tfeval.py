@@ -185,10 +185,10 @@ class Module:
         return {"true": True, "false": False, "null": None}[str(tree.children[0])]
 
     def _int_lit(self, tree: Tree[Any], scope: dict[str, Any]) -> Any:
-        return int(tree.children[0])
+        return int(str(tree.children[0]))
 
     def _float_lit(self, tree: Tree[Any], scope: dict[str, Any]) -> Any:
-        return float(tree.children[0])
+        return float(str(tree.children[0]))
 
     def _string(self, tree: Tree[Any], scope: dict[str, Any]) -> Any:
         out = []
