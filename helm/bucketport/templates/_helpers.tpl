@@ -88,27 +88,26 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- add .Values.shutdown.preStopSleepSeconds (ceil $c.shutdownDelaySeconds) (ceil $c.drainSeconds) (include "bucketport.closeWaitSeconds" .) .Values.shutdown.graceMarginSeconds }}
 {{- end }}
 
-{{/* The cloud whose node-local credential endpoint the pods must reach: eks, gke or nothing. */}}
-{{- define "bucketport.identityCloud" -}}
-{{- $mode := .Values.networkPolicy.identityEgress }}
+{{/* The clouds whose node-local credential endpoint the pods must reach, for the store URLs
+     they use: "eks", "gke", both or none. Call with (dict "root" $ "urls" (list URL...)). */}}
+{{- define "bucketport.identityClouds" -}}
+{{- $mode := .root.Values.networkPolicy.identityEgress }}
 {{- if ne $mode "auto" }}{{ if ne $mode "none" }}{{ $mode }}{{ end }}
-{{- else if hasPrefix "s3://" .Values.config.storageUrl }}eks
-{{- else if hasPrefix "gs://" .Values.config.storageUrl }}gke
+{{- else }}
+{{- range .urls }}{{ if hasPrefix "s3://" (toString .) }} eks{{ else if hasPrefix "gs://" (toString .) }} gke{{ end }}{{ end }}
 {{- end }}
 {{- end }}
 
-{{/* Egress rules to that endpoint. EKS Pod Identity: the agent on each node (IPv4 and IPv6
-     link-local). GKE Workload Identity: the metadata server (port 80) and, with Dataplane V2,
-     its 169.254.169.252:988 backend. */}}
 {{- define "bucketport.identityEgress" -}}
-{{- $cloud := include "bucketport.identityCloud" . }}
-{{- if eq $cloud "eks" }}
+{{- $clouds := include "bucketport.identityClouds" . | splitList " " }}
+{{- if has "eks" $clouds }}
 - to:
     - ipBlock: {cidr: 169.254.170.23/32}
     - ipBlock: {cidr: "fd00:ec2::23/128"}
   ports:
     - {port: 80, protocol: TCP}
-{{- else if eq $cloud "gke" }}
+{{- end }}
+{{- if has "gke" $clouds }}
 - to:
     - ipBlock: {cidr: 169.254.169.254/32}
   ports:
