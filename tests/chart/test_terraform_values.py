@@ -38,29 +38,33 @@ APPLIED: dict[str, dict[str, Any]] = {
         ),
     },
 }
-# what docs/deploy.md has users add to the release stage: the cloud's values file and the Secret
-# with their tokens (GKE also names the host its managed certificate is for)
-EXTRA_VALUES = {
-    "aws": ["deploy/values-eks.yaml"],
-    "gcp": ["deploy/values-gke.yaml"],
-}
-AUTH = "auth: {existingSecret: bucketport-auth}\n"
-HOSTS = {"aws": "", "gcp": "ingress: {hosts: [files.example.com]}\n"}
+TOKEN = "t0ken-from-the-docs-0123456789abcdef"
+
+
+def docs_extra_values(cloud: str, with_auth: bool = True) -> str:
+    """The values.auto.tfvars docs/deploy.md has users write for the release stage, for a cloud."""
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    start = doc.index("cat > terraform/aws/release/values.auto.tfvars <<EOF\n")
+    text = doc[start:].split("\n", 1)[1].split("\nEOF\n", 1)[0].replace("$token", TOKEN)
+    if cloud == "gcp":  # as the docs say: values-gke.yaml, and the host of the certificate
+        text = text.replace("values-eks.yaml", "values-gke.yaml")
+        text = text.replace("auth = {", 'ingress = { hosts = ["files.example.com"] }, auth = {')
+    if not with_auth:
+        text = text.replace("auth = {", "global = {")  # global: accepted, unused
+    return text
 
 
 def release_values(
-    cloud: str, auth: str = AUTH
+    cloud: str, with_auth: bool = True
 ) -> tuple[Path, list[str], list[dict[str, str]], dict[str, Any]]:
     """(chart path, values YAML documents, set entries, release inputs) as Terraform passes them."""
-    first = Module(
-        TERRAFORM / cloud,
-        read_tfvars(TERRAFORM / cloud / "terraform.tfvars.example"),
-        APPLIED[cloud],
-    )
+    first_inputs = read_tfvars(TERRAFORM / cloud / "terraform.tfvars.example")
+    first = Module(TERRAFORM / cloud, first_inputs, APPLIED[cloud])
     release_dir = TERRAFORM / cloud / "release"
     inputs = first.output("release_inputs") | read_tfvars(release_dir / "terraform.tfvars.example")
-    extra = [(ROOT / path).read_text() for path in EXTRA_VALUES[cloud]] + [auth + HOSTS[cloud]]
-    release = Module(release_dir, inputs | {"extra_values": extra}, {})
+    tfvars = release_dir / "values.auto.tfvars"
+    inputs |= read_tfvars(tfvars, docs_extra_values(cloud, with_auth))
+    release = Module(release_dir, inputs, APPLIED[cloud])
     module = release.module("release")
     values = module.resource_attribute("helm_release.this", "values")
     settings = module.resource_attribute("helm_release.this", "set")
@@ -68,9 +72,9 @@ def release_values(
 
 
 def render_release(
-    helm: str, cloud: str, tmp_path: Path, auth: str = AUTH
+    helm: str, cloud: str, tmp_path: Path, with_auth: bool = True
 ) -> tuple[list[Manifest], dict[str, Any]]:
-    chart, values, settings, inputs = release_values(cloud, auth)
+    chart, values, settings, inputs = release_values(cloud, with_auth)
     assert chart == CHART.resolve(), "the release stage installs this repository's chart"
     files = []
     for index, document in enumerate(values):
@@ -106,5 +110,5 @@ def test_terraform_release_gets_credentials_image_and_way_in(
 
 def test_release_without_tokens_fails_at_once_naming_the_value(helm: str, tmp_path: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError) as failure:
-        render_release(helm, "aws", tmp_path, auth="")
+        render_release(helm, "aws", tmp_path, with_auth=False)
     assert "auth.tokens is empty" in failure.value.stderr

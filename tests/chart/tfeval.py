@@ -103,7 +103,7 @@ class Module:
         self.locals: dict[str, Tree[Any]] = {}
         self.outputs: dict[str, Tree[Any]] = {}
         self.calls: dict[str, dict[str, Tree[Any]]] = {}
-        self.resources: dict[str, dict[str, Tree[Any]]] = {}
+        self.resources: dict[str, Tree[Any]] = {}
         self._modules: dict[str, Module] = {}
         for file in sorted(self.path.glob("*.tf")):
             body = _children(_children(hcl2.parses_to_tree(file.read_text()))[0])
@@ -127,12 +127,13 @@ class Module:
         elif kind == "module":
             self.calls[labels[0]] = attributes
         elif kind == "resource":
-            self.resources[".".join(labels)] = attributes
+            self.resources[".".join(labels)] = body
 
     # -- references -------------------------------------------------------------------------
     def var(self, name: str) -> Any:
         if name in self.inputs:
-            return self.inputs[name]
+            value = self.inputs[name]
+            return value() if isinstance(value, _Lazy) else value
         if name not in self.variables:
             raise KeyError(f"{self.path.name}: no variable {name}")
         default = self.variables[name]
@@ -150,8 +151,8 @@ class Module:
         """A local module call, its inputs evaluated here (once)."""
         if name not in self._modules:
             attributes = self.calls[name]
-            inputs = {
-                key: self.evaluate(value)
+            inputs = {  # evaluated when the module reads them, as Terraform does
+                key: _Lazy(self, value)
                 for key, value in attributes.items()
                 if key not in {"source", "version", "depends_on", "providers", "count", "for_each"}
             }
@@ -165,7 +166,15 @@ class Module:
 
     def resource_attribute(self, address: str, attribute: str) -> Any:
         """An argument of a resource in this module, evaluated (e.g. helm_release.this values)."""
-        return self.evaluate(self.resources[address][attribute])
+        return _Instance(self, self.resources[address])[attribute]
+
+    def _resource(self, address: str) -> Any:
+        """A resource as its configuration says (arguments and blocks, read when used); a list of
+        instances when it has `count`. Attributes only the provider knows raise KeyError."""
+        instance = _Instance(self, self.resources[address])
+        if "count" in instance.attributes:
+            return [instance] * int(self.evaluate(instance.attributes["count"]))
+        return instance
 
     # -- expressions ------------------------------------------------------------------------
     def evaluate(self, tree: Any, scope: dict[str, Any] | None = None) -> Any:
@@ -253,19 +262,41 @@ class Module:
         # a resource attribute, a data source's, or a registry module's output
         width = 3 if root == "data" else 2
         address, rest = ".".join([root, *steps[:width]]), steps[width:]
-        if address not in self.known:
-            raise KeyError(f"{self.path.name}: {address} is known only after apply: give it")
-        return _walk(self.known[address], rest)
+        if address in self.known:
+            return _walk(self.known[address], rest)
+        if address in self.resources:
+            try:
+                return _walk(self._resource(address), rest)
+            except KeyError:
+                pass
+        raise KeyError(f"{self.path.name}: {address} {rest} is known only after apply: give it")
 
     def _index_expr_term(self, tree: Tree[Any], scope: dict[str, Any]) -> Any:
         base, index = _children(tree)
         (key,) = _children(index)
         return self.evaluate(base, scope)[self.evaluate(key, scope)]
 
+    def _full_splat_expr_term(self, tree: Tree[Any], scope: dict[str, Any]) -> Any:
+        base, splat = _children(tree)
+        items = self.evaluate(base, scope)
+        results = []
+        for item in items if isinstance(items, list) else [items]:
+            for step in (c for c in _children(splat) if isinstance(c, Tree)):
+                if step.data == "get_attr":
+                    item = item[_name(_children(step)[0])]
+                else:
+                    item = item[self.evaluate(_children(step)[0], scope)]
+            results.append(item)
+        return results
+
     def _function_call(self, tree: Tree[Any], scope: dict[str, Any]) -> Any:
         parts = _children(tree)
         name = _name(parts[0])
-        arguments = [self.evaluate(a, scope) for a in _children(parts[1])] if len(parts) > 1 else []
+        given = _children(parts[1]) if len(parts) > 1 else []
+        expand = bool(given) and isinstance(given[-1], Token) and given[-1].type == "ELLIPSIS"
+        arguments = [self.evaluate(a, scope) for a in (given[:-1] if expand else given)]
+        if expand:  # f(xs...) passes the list's items as the arguments
+            arguments = [*arguments[:-1], *arguments[-1]]
         if name == "file":
             return (self.path / arguments[0]).read_text()
         if name not in FUNCTIONS:
@@ -313,6 +344,55 @@ class Module:
         return [scope | {_name(names[0]): k, _name(names[1]): v} for k, v in pairs]
 
 
+class _Instance:
+    """A resource or nested block: arguments evaluated on access, nested blocks as lists."""
+
+    def __init__(self, module: Module, body: Tree[Any]) -> None:
+        self.module = module
+        self.attributes: dict[str, Tree[Any]] = {}
+        self.blocks: dict[str, list[Tree[Any]]] = {}
+        for item in _children(body):
+            if isinstance(item, Tree) and item.data == "attribute":
+                self.attributes[_name(_children(item)[0])] = _children(item)[1]
+            elif isinstance(item, Tree) and item.data == "block":
+                parts = _children(item)
+                self.blocks.setdefault(_name(parts[0]), []).append(parts[-1])
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.attributes:
+            return self.module.evaluate(self.attributes[key])
+        if key in self.blocks:
+            return [_Instance(self.module, body) for body in self.blocks[key]]
+        raise KeyError(key)
+
+
+class _Lazy:
+    """A module argument: its expression, evaluated in the calling module when first read."""
+
+    def __init__(self, caller: Module, tree: Tree[Any]) -> None:
+        self.caller, self.tree = caller, tree
+
+    def __call__(self) -> Any:
+        return self.caller.evaluate(self.tree)
+
+
+def _one(items: list[Any]) -> Any:
+    if not items:
+        return None
+    if len(items) != 1:
+        raise ValueError("one() of a list with more than one element")
+    return items[0]
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    if old.startswith("/") and old.endswith("/"):
+        raise Unsupported("replace() with a regular expression")
+    return text.replace(old, new)
+
+
+FUNCTIONS |= {"one": _one, "replace": _replace}
+
+
 def _is_identifier(node: Any) -> bool:
     if isinstance(node, Tree) and node.data == "expr_term":
         node = _children(node)[0]
@@ -325,11 +405,14 @@ def _walk(value: Any, steps: list[str]) -> Any:
     return value
 
 
-def read_tfvars(path: Path) -> dict[str, Any]:
-    """A .tfvars file's assignments, evaluated (commented lines are not assignments)."""
+def read_tfvars(path: Path, text: str | None = None) -> dict[str, Any]:
+    """A .tfvars file's assignments, evaluated in its directory (file() paths are relative to it);
+    `text` stands for the file's content when it is written elsewhere (docs/deploy.md)."""
     holder = Module.__new__(Module)
     holder.path, holder.inputs, holder.known = path.parent.resolve(), {}, {}
-    body = _children(_children(hcl2.parses_to_tree(path.read_text()))[0])
+    holder._modules = {}
+    source = path.read_text() if text is None else text
+    body = _children(_children(hcl2.parses_to_tree(source))[0])
     return {
         _name(_children(a)[0]): holder.evaluate(_children(a)[1])
         for a in body
