@@ -281,12 +281,13 @@ class Module:
         items = self.evaluate(base, scope)
         results = []
         for item in items if isinstance(items, list) else [items]:
+            value = item
             for step in (c for c in _children(splat) if isinstance(c, Tree)):
                 if step.data == "get_attr":
-                    item = item[_name(_children(step)[0])]
+                    value = value[_name(_children(step)[0])]
                 else:
-                    item = item[self.evaluate(_children(step)[0], scope)]
-            results.append(item)
+                    value = value[self.evaluate(_children(step)[0], scope)]
+            results.append(value)
         return results
 
     def _function_call(self, tree: Tree[Any], scope: dict[str, Any]) -> Any:
