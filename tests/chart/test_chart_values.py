@@ -35,11 +35,6 @@ from tests.chart.helm import (
 NOT_IN_CONFIG = {"auth_enabled", "auth_tokens", "auth_tokens_file", "presign_secret"}
 # Chart defaults that differ from the service's on purpose: the pod's store is the /data volume
 CHART_DEFAULTS = {"storage_url": "file:///data"}
-# Settings whose names PROTOCOL.md fixed before the service had them (it ignores unknown
-# BUCKETPORT_* variables); each leaves this set by itself once service/settings.py defines it.
-AHEAD_OF_SERVICE = {"keep_alive_seconds", "shutdown_delay_seconds", "max_concurrent_uploads"} - set(
-    Settings.model_fields
-)
 
 
 def _snake(camel: str) -> str:
@@ -142,10 +137,8 @@ def test_schema_accepts_extended_resources(helm: str) -> None:
 def test_every_service_setting_is_a_documented_value() -> None:
     config = _values()["config"]
     fields = Settings.model_fields
-    assert {_snake(key) for key in config} - AHEAD_OF_SERVICE == set(fields) - NOT_IN_CONFIG
+    assert {_snake(key) for key in config} == set(fields) - NOT_IN_CONFIG
     for key, default in config.items():
-        if _snake(key) in AHEAD_OF_SERVICE:
-            continue
         field = fields[_snake(key)]
         service_default = field.get_default(call_default_factory=True)
         expected = CHART_DEFAULTS.get(_snake(key), service_default)
@@ -159,8 +152,7 @@ def test_rendered_settings_are_accepted_by_the_service(
 ) -> None:
     objects = render(VALUE_SETS[name])
     env = dict(find(objects, "ConfigMap")["data"])
-    known = set(Settings.model_fields) | AHEAD_OF_SERVICE
-    assert all(key.removeprefix("BUCKETPORT_").lower() in known for key in env)
+    assert all(key.removeprefix("BUCKETPORT_").lower() in Settings.model_fields for key in env)
     if "BUCKETPORT_AUTH_TOKENS_FILE" in env:  # where the pod mounts the Secret's tokens.json
         tokens = base64.b64decode(find(objects, "Secret")["data"]["tokens.json"])
         (tmp_path / "tokens.json").write_bytes(tokens)
