@@ -15,6 +15,11 @@ const models = {
     "ServiceMonitor",
   ),
 };
+// the example alerts in deploy/monitoring (tests/docs)
+models.PrometheusRule = await load(
+  "prometheus-operator/monitoring.coreos.com/v1/PrometheusRule.js",
+  "PrometheusRule",
+);
 
 for (const object of JSON.parse(readFileSync(0, "utf8"))) {
   const Model = models[object.kind];
