@@ -71,13 +71,11 @@ def error_codes() -> dict[str, set[int]]:
                     codes.setdefault(code, set()).add(status.value)
             elif isinstance(node, ast.Dict) and node.keys:
                 pairs = list(zip(node.keys, node.values, strict=True))
-                if all(
-                    isinstance(k, ast.Constant) and k.value in _STATUS_CLASS for k, _ in pairs
-                ):
+                if all(isinstance(k, ast.Constant) and k.value in _STATUS_CLASS for k, _ in pairs):
                     for key, value in pairs:
                         code = _code_literal(value, constants)
-                        if code and isinstance(key, ast.Constant):
-                            codes.setdefault(code, set()).add(int(key.value))
+                        if code and isinstance(key, ast.Constant) and isinstance(key.value, int):
+                            codes.setdefault(code, set()).add(key.value)
             elif isinstance(node, ast.ClassDef):
                 for statement in node.body:
                     if (

@@ -49,9 +49,7 @@ def exposed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, fr
 def documented() -> dict[str, tuple[str, frozenset[str]]]:
     section = OPERATIONS.split("## Metrics", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(\w+)` \| (\w+) \|([^|]*)\|", section, re.MULTILINE)
-    return {
-        name: (kind, frozenset(re.findall(r"`(\w+)`", labels))) for name, kind, labels in rows
-    }
+    return {name: (kind, frozenset(re.findall(r"`(\w+)`", labels))) for name, kind, labels in rows}
 
 
 def test_metrics_table_equals_the_registry(
