@@ -38,7 +38,7 @@ def dangling(path: Path, names: frozenset[str] = frozenset()) -> list[str]:
 
 
 def test_no_file_points_at_a_missing_document() -> None:
-    files = tracked_files()
+    files = [path for path in tracked_files() if path != Path(__file__)]  # its examples dangle
     names = frozenset(path.name for path in files)
     missing = {
         str(path.relative_to(REPO)): found for path in files if (found := dangling(path, names))
