@@ -31,12 +31,12 @@ def _number(value: Any) -> str:
 def made_of(detail: dict[str, Any]) -> str:
     """What a ratio is made of, in words, from the detail the suite recorded."""
     shown = {k: v for k, v in detail.items() if k not in _NOT_SHOWN}
-    if "service_mib_s" in shown:
+    if {"size_mib", "service_mib_s", "baseline_mib_s"} <= shown.keys():
         return (
             f"{shown['size_mib']} MiB: service {_number(shown['service_mib_s'])} MiB/s, "
             f"baseline {_number(shown['baseline_mib_s'])} MiB/s"
         )
-    if "service_rps" in shown:
+    if {"connections", "service_rps", "baseline_rps"} <= shown.keys():
         return (
             f"{shown['connections']} connections: service {shown['service_rps']} req/s "
             f"(p99 {_number(shown['service_p99_ms'])} ms), baseline {shown['baseline_rps']} "
