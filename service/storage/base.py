@@ -249,6 +249,12 @@ class TooLarge(StorageError):
     code = "too_large"
 
 
+class InsufficientStorage(StorageError):
+    """The store has no room for this object; nothing was stored."""
+
+    code = "insufficient_storage"
+
+
 class InvalidKey(StorageError):
     """The key breaks the key rules."""
 
