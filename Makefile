@@ -155,7 +155,7 @@ bench: install bench-tools ## Full benchmarks vs baselines: table, bench/results
 	$(RUN) python -m bench run
 
 .PHONY: bench-quick
-bench-quick: install bench-tools ## The same metrics with smaller sizes (under 3 minutes)
+bench-quick: install bench-tools ## The same metrics with smaller sizes (under 2 minutes): bench/results/quick.*
 	$(RUN) python -m bench run --quick
 
 .PHONY: drills

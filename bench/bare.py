@@ -1,4 +1,5 @@
-"""The bare Starlette baseline: write a request body to a file, serve a file; nothing else.
+"""The bare Starlette baseline: write a request body to a file, serve a file, say hello;
+nothing else.
 
 Run by the benchmark under the same uvicorn settings as the service, with BENCH_BARE_ROOT set.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 ROOT = Path(os.environ.get("BENCH_BARE_ROOT", "."))
@@ -34,8 +35,14 @@ async def put_file(request: Request) -> Response:
     return Response(status_code=201)
 
 
+async def hello(request: Request) -> Response:
+    # What /healthz answers, from a plain route: the floor for any route of the service.
+    return JSONResponse({"status": "ok"})
+
+
 app = Starlette(
     routes=[
+        Route("/hello", hello, methods=["GET"]),
         Route("/files/{name}", get_file, methods=["GET"]),
         Route("/files/{name}", put_file, methods=["PUT"]),
     ]

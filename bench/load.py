@@ -1,9 +1,12 @@
-"""Load generators: curl for single large transfers, wrk for small requests."""
+"""Load generators: curl for single large transfers, wrk for small requests, and boto3 for the
+small-GET baseline on S3."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,3 +85,21 @@ def wrk(url: str, token: str, *, connections: int, seconds: int, threads: int = 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors += int(non_2xx.group(1)) if non_2xx else 0
     return WrkResult(rps, float(p99.group(1)) * _UNITS[p99.group(2)], errors)
+
+
+def boto3_gets(endpoint: str, bucket: str, key: str, *, threads: int, seconds: int) -> WrkResult:
+    """boto3 `get_object` of one key in `threads` threads, in a process of its own."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "bench.boto_load", "--endpoint", endpoint, "--bucket", bucket),
+            *("--key", key, "--threads", str(threads), "--seconds", str(seconds)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+        cwd=Path(__file__).resolve().parents[1],
+    ).stdout
+    result = json.loads(out)
+    return WrkResult(result["requests"] / result["seconds"], result["p99_ms"], result["errors"])

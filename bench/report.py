@@ -1,4 +1,6 @@
-"""Results out: bench/results/latest.json (the issue's format), a detail file, a plot, a table."""
+"""Results out: bench/results/latest.json (the issue's format), a detail file, a plot, a table.
+
+A quick run writes quick.*, a run of some suites partial.*; only a full run is `latest`."""
 
 from __future__ import annotations
 
@@ -33,13 +35,14 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write(metrics: dict[str, Metric], mode: str, out: Path = RESULTS) -> None:
+def write(metrics: dict[str, Metric], mode: str, out: Path = RESULTS, stem: str = "latest") -> None:
+    """`<stem>.json` (the issue's format), `<stem>-detail.json` and `<stem>.png` in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     latest = {
         name: {"value": m.value, "unit": m.unit, "baseline": m.baseline, "target": m.target}
         for name, m in metrics.items()
     }
-    (out / "latest.json").write_text(json.dumps({"metrics": latest}, indent=2) + "\n")
+    (out / f"{stem}.json").write_text(json.dumps({"metrics": latest}, indent=2) + "\n")
     detail = {
         "mode": mode,
         "machine": machine(),
@@ -48,8 +51,8 @@ def write(metrics: dict[str, Metric], mode: str, out: Path = RESULTS) -> None:
             for name, m in metrics.items()
         },
     }
-    (out / "latest-detail.json").write_text(json.dumps(detail, indent=2) + "\n")
-    plot(metrics, mode, out / "latest.png")
+    (out / f"{stem}-detail.json").write_text(json.dumps(detail, indent=2) + "\n")
+    plot(metrics, mode, out / f"{stem}.png")
 
 
 def plot(metrics: dict[str, Metric], mode: str, path: Path) -> None:

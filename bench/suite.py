@@ -35,10 +35,12 @@ class Sizes:
     slow_clients: int
     slow_object: int
     cold_repeats: int
+    quick: bool = False
+    """Suites that are too slow for `make bench-quick` look at this and skip or shrink."""
 
 
 FULL = Sizes(512 * MIB, 64 * MIB, 5, 10, 2048 * MIB, 64 * MIB, 1000, 2 * MIB, 7)
-QUICK = Sizes(128 * MIB, 16 * MIB, 3, 4, 512 * MIB, 64 * MIB, 1000, MIB + MIB // 4, 3)
+QUICK = Sizes(128 * MIB, 16 * MIB, 3, 4, 512 * MIB, 64 * MIB, 1000, MIB + MIB // 4, 3, True)
 
 
 @dataclass
@@ -74,6 +76,34 @@ class Bench:
         return self.files[size]
 
 
+Suite = Callable[[Bench], dict[str, Metric]]
+SUITES: dict[str, Suite] = {}
+"""Every suite by name, in the order they run. A new module adds its own with `register`:
+put it under bench/suites/ and `python -m bench` imports it (no list to edit here)."""
+
+
+def register(name: str) -> Callable[[Suite], Suite]:
+    def add(run: Suite) -> Suite:
+        if name in SUITES:
+            raise ValueError(f"two benchmark suites are called {name!r}")
+        SUITES[name] = run
+        return run
+
+    return add
+
+
+def load_suites() -> dict[str, Suite]:
+    """SUITES, after importing every module under bench/suites/ (each registers itself)."""
+    import importlib
+    import pkgutil
+
+    from bench import suites
+
+    for module in sorted(pkgutil.iter_modules(suites.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{suites.__name__}.{module.name}")
+    return SUITES
+
+
 def median_seconds(run: Callable[[], float], repeats: int) -> float:
     return statistics.median(run() for _ in range(repeats))
 
@@ -96,6 +126,7 @@ def throughput(size: int, seconds: float) -> float:
 # -- local store ---------------------------------------------------------------------------
 
 
+@register("local")
 def local_transfers(bench: Bench) -> dict[str, Metric]:
     size, repeats = bench.sizes.local, bench.sizes.repeats
     source = bench.data(size)
@@ -119,7 +150,7 @@ def local_transfers(bench: Bench) -> dict[str, Metric]:
             round(down_nginx / down_svc, 3),
             "ratio",
             "nginx sendfile",
-            0.6,
+            0.9,
             True,
             {
                 "size_mib": size // MIB,
@@ -131,7 +162,7 @@ def local_transfers(bench: Bench) -> dict[str, Metric]:
             round(up_bare / up_svc, 3),
             "ratio",
             "bare Starlette writing a file (fsync)",
-            0.8,
+            0.85,
             True,
             {
                 "size_mib": size // MIB,
@@ -198,8 +229,8 @@ def _gcs_direct(endpoint: str) -> tuple[Callable[[str, Path], None], Callable[[s
 def cloud_transfers(bench: Bench, kind: str) -> dict[str, Metric]:
     size, repeats = bench.sizes.cloud, max(2, bench.sizes.repeats - 2)
     source = bench.data(size)
-    name = {"s3": "s3", "gcs": "gcs"}[kind]
     sdk = {"s3": "boto3", "gcs": "google-cloud-storage"}[kind]
+    metrics: dict[str, Metric] = {}
     with servers.emulator(kind, bench.work, BUCKET) as store:
         put, get = (_s3_direct if kind == "s3" else _gcs_direct)(store.url)
         with servers.service(bench.work, store.service_env(BUCKET)) as svc:
@@ -222,81 +253,121 @@ def cloud_transfers(bench: Bench, kind: str) -> dict[str, Metric]:
             down_svc, down_direct = interleaved(
                 lambda: load.download(url, size, AUTH_W), direct_get, repeats
             )
+            if kind == "s3":
+                metrics |= _s3_small_gets(bench, svc.url, store.url)
     baseline = f"{sdk} straight to the {'moto' if kind == 's3' else 'fake-gcs'} server"
-    detail = {"size_mib": size // MIB}
+    for direction, svc_s, direct_s in (
+        ("download", down_svc, down_direct),
+        ("upload", up_svc, up_direct),
+    ):
+        metrics[f"{direction}_{kind}_vs_direct"] = Metric(
+            round(direct_s / svc_s, 3),
+            "ratio",
+            baseline,
+            0.9,
+            True,
+            {
+                "size_mib": size // MIB,
+                "service_mib_s": throughput(size, svc_s),
+                "baseline_mib_s": throughput(size, direct_s),
+            },
+        )
+    return metrics
+
+
+S3_SMALL_CONNECTIONS = 8
+
+
+def _s3_small_gets(bench: Bench, service_url: str, store_url: str) -> dict[str, Metric]:
+    """1 KiB GETs through the service (wrk) and with boto3 `get_object` straight to moto (a
+    process of its own with as many threads as wrk has connections)."""
+    small = bench.work / "s3-small.bin"
+    small.write_bytes(os.urandom(1024))
+    load.upload(f"{service_url}/v1/objects/small.bin", small, AUTH_W)
+    seconds, connections = bench.sizes.wrk_seconds, S3_SMALL_CONNECTIONS
+    got = rates(
+        lambda: load.wrk(
+            f"{service_url}/v1/objects/small.bin",
+            WRITER,
+            connections=connections,
+            seconds=seconds,
+        ),
+        lambda: load.boto3_gets(
+            store_url, BUCKET, "small.bin", threads=connections, seconds=seconds
+        ),
+    )
     return {
-        f"download_{name}_vs_direct": Metric(
-            round(down_direct / down_svc, 3),
+        "small_get_s3_vs_boto3": Metric(
+            got.pop("ratio"),
             "ratio",
-            baseline,
-            0.85,
+            "boto3 get_object straight to the moto server, same concurrency",
+            0.6,
             True,
-            {
-                **detail,
-                "service_mib_s": throughput(size, down_svc),
-                "baseline_mib_s": throughput(size, down_direct),
-            },
-        ),
-        f"upload_{name}_vs_direct": Metric(
-            round(up_direct / up_svc, 3),
-            "ratio",
-            baseline,
-            0.85,
-            True,
-            {
-                **detail,
-                "service_mib_s": throughput(size, up_svc),
-                "baseline_mib_s": throughput(size, up_direct),
-            },
-        ),
+            {"connections": connections, **got},
+        )
     }
+
+
+register("s3")(lambda bench: cloud_transfers(bench, "s3"))
+register("gcs")(lambda bench: cloud_transfers(bench, "gcs"))
 
 
 # -- small requests ------------------------------------------------------------------------
 
 
+def rates(
+    service: Callable[[], load.WrkResult], baseline: Callable[[], load.WrkResult], rounds: int = 2
+) -> dict[str, Any]:
+    """Request rates of the service and its baseline, measured in turns; mean rate, worst p99."""
+    runs: dict[str, list[load.WrkResult]] = {"service": [], "baseline": []}
+    for _ in range(rounds):
+        runs["baseline"].append(baseline())
+        runs["service"].append(service())
+    errors = sum(r.errors for v in runs.values() for r in v)
+    if errors:
+        raise RuntimeError(f"the load generator saw {errors} errors")
+    rps = {k: statistics.mean(r.requests_per_second for r in v) for k, v in runs.items()}
+    p99_ms = {k: max(r.p99_ms for r in v) for k, v in runs.items()}
+    return {
+        "ratio": round(rps["service"] / rps["baseline"], 3),
+        "service_rps": round(rps["service"]),
+        "baseline_rps": round(rps["baseline"]),
+        "service_p99_ms": p99_ms["service"],
+        "baseline_p99_ms": p99_ms["baseline"],
+    }
+
+
+@register("small")
 def small_gets(bench: Bench) -> dict[str, Metric]:
     root = bench.work / "small"
     root.mkdir(exist_ok=True)
     (root / "small.bin").write_bytes(os.urandom(1024))
     seconds, connections = bench.sizes.wrk_seconds, 32
+
+    def wrk(url: str) -> Callable[[], load.WrkResult]:
+        return lambda: load.wrk(url, WRITER, connections=connections, seconds=seconds)
+
     with servers.service(bench.work, {}) as svc, servers.bare(bench.work, root) as bare:
         load.upload(f"{svc.url}/v1/objects/small.bin", root / "small.bin", AUTH_W)
-        runs: dict[str, list[load.WrkResult]] = {"service": [], "bare": []}
-        for _ in range(2):
-            runs["bare"].append(
-                load.wrk(
-                    f"{bare}/files/small.bin", WRITER, connections=connections, seconds=seconds
-                )
-            )
-            runs["service"].append(
-                load.wrk(
-                    f"{svc.url}/v1/objects/small.bin",
-                    WRITER,
-                    connections=connections,
-                    seconds=seconds,
-                )
-            )
-    rps = {k: statistics.mean(r.requests_per_second for r in v) for k, v in runs.items()}
-    p99 = {k: max(r.p99_ms for r in v) for k, v in runs.items()}
-    errors = sum(r.errors for v in runs.values() for r in v)
-    if errors:
-        raise RuntimeError(f"wrk saw {errors} errors")
+        get = rates(wrk(f"{svc.url}/v1/objects/small.bin"), wrk(f"{bare}/files/small.bin"))
+        health = rates(wrk(f"{svc.url}/healthz"), wrk(f"{bare}/hello"))
     return {
         "small_get_vs_bare": Metric(
-            round(rps["service"] / rps["bare"], 3),
+            get.pop("ratio"),
             "ratio",
             "bare Starlette returning the file, same wrk connections",
             0.5,
             True,
-            {
-                "connections": connections,
-                "service_rps": round(rps["service"]),
-                "baseline_rps": round(rps["bare"]),
-                "service_p99_ms": p99["service"],
-                "baseline_p99_ms": p99["bare"],
-            },
-        )
+            {"connections": connections, **get},
+        ),
+        "healthz_vs_bare": Metric(
+            health.pop("ratio"),
+            "ratio",
+            "bare Starlette hello route, same wrk connections",
+            0.7,
+            True,
+            {"connections": connections, **health},
+        ),
     }
 
 
@@ -314,6 +385,7 @@ def _peak_rss_round_trip(bench: Bench, size: int) -> int:
     return rss.peak
 
 
+@register("memory")
 def memory(bench: Bench) -> dict[str, Metric]:
     small = _peak_rss_round_trip(bench, bench.sizes.rss_small)
     big = _peak_rss_round_trip(bench, bench.sizes.rss_big)
@@ -345,6 +417,7 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
+@register("slow")
 def slow_clients(bench: Bench) -> dict[str, Metric]:
     size, clients = bench.sizes.slow_object, bench.sizes.slow_clients
     source = bench.data(size)
@@ -428,6 +501,7 @@ def _import_floor() -> float:
     return time.perf_counter() - start
 
 
+@register("cold")
 def cold_start(bench: Bench) -> dict[str, Metric]:
     env = {
         **os.environ,
@@ -445,14 +519,3 @@ def cold_start(bench: Bench) -> dict[str, Metric]:
             {"ready_ms": round(ready * 1000), "import_floor_ms": round(floor * 1000)},
         )
     }
-
-
-SUITES: dict[str, Callable[[Bench], dict[str, Metric]]] = {
-    "local": local_transfers,
-    "s3": lambda bench: cloud_transfers(bench, "s3"),
-    "gcs": lambda bench: cloud_transfers(bench, "gcs"),
-    "small": small_gets,
-    "memory": memory,
-    "slow": slow_clients,
-    "cold": cold_start,
-}
