@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from service.api import objects, presign, problems, system
 from service.api.auth import TokenTable
+from service.api.date import DateHeader
 from service.lifecycle import Lifecycle, Readiness
 from service.observability.metrics import InstrumentedStore, Metrics
 from service.observability.middleware import RequestObserver
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = N
             allow_headers=["*"],
             expose_headers=["ETag", "Content-Range", "x-request-id", "x-checksum-sha256"],
         )
+    app.add_middleware(DateHeader)
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_middleware(lifecycle.middleware)
     return app

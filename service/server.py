@@ -79,6 +79,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
             log_config=None,
             access_log=False,
             server_header=False,
+            date_header=False,  # the app dates its responses (service.api.date)
             timeout_graceful_shutdown=int(settings.drain_seconds) or 1,
         )
         return
@@ -90,6 +91,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
         log_config=None,
         access_log=False,
         server_header=False,
+        date_header=False,  # the app dates its responses (service.api.date)
         # Drain already waited for requests; this only bounds closing idle connections.
         timeout_graceful_shutdown=5,
     )

@@ -28,6 +28,7 @@ import errno
 import fcntl
 import json
 import logging
+import math
 import os
 import stat
 import struct
@@ -44,6 +45,7 @@ from service.storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     MAX_PRESIGN_SECONDS,
+    NO_CONDITIONS,
     BackendUnavailable,
     ByteRange,
     Download,
@@ -52,10 +54,10 @@ from service.storage.base import (
     InvalidArgument,
     InvalidKey,
     NotFound,
-    NotModified,
     ObjectInfo,
     Page,
     PresignMethod,
+    ReadConditions,
     SignedURL,
     StorageError,
     Written,
@@ -519,23 +521,24 @@ class LocalStore:
         key: str,
         *,
         byte_range: ByteRange | None = None,
-        if_none_match: str | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
     ) -> Download:
-        opened = await self._run(self._open_span, key, byte_range, if_none_match)
+        opened = await self._run(self._open_span, key, byte_range, conditions)
         info, span, fd, body = opened
         start, end = span or (0, info.size - 1)
         chunks = _FileChunks(fd, start, end, self._blocking) if fd is not None else _Once(body)
         return Download(info, chunks, span)
 
     def _open_span(
-        self, key: str, byte_range: ByteRange | None, if_none_match: str | None
+        self, key: str, byte_range: ByteRange | None, conditions: ReadConditions
     ) -> tuple[ObjectInfo, tuple[int, int] | None, int | None, bytes]:
         """Open `key` and check the conditions in one trip to the thread pool; a span of up to
         one chunk is read right away, so a small GET costs a single hop."""
         fd, info = self._open_object(key)
         try:
-            if if_none_match is not None and if_none_match in (info.etag, "*"):
-                raise NotModified(info)
+            conditions.check(info)  # on the open file: the version checked is the one served
+            if byte_range and not conditions.range_applies(info):
+                byte_range = None
             span = byte_range.resolve(info.size) if byte_range else None
             start, end = span or (0, info.size - 1)
             if end - start + 1 > CHUNK_SIZE:
@@ -654,11 +657,11 @@ class LocalStore:
         expires_in: int,
         content_type: str | None = None,
     ) -> SignedURL:
-        validate_key(key)
+        _split(key)  # the local store's own rules too (segment length)
         if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
             raise InvalidArgument(f"expires_in must be 1..{MAX_PRESIGN_SECONDS} seconds.")
         bound_type = content_type if method == "PUT" else None
-        expires = int(time.time()) + expires_in
+        expires = math.ceil(time.time()) + expires_in  # rounded up: never earlier than asked
         path = signing.sign(self._secret, method, key, expires, bound_type)
         return SignedURL(
             url=self._public_url + path,
