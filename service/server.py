@@ -14,6 +14,7 @@ import uvicorn
 
 from service.app import create_app
 from service.lifecycle import Lifecycle
+from service.observability.logging import logging_config
 from service.settings import Settings
 
 logger = logging.getLogger("bucketport")
@@ -76,7 +77,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
             host=host,
             port=port,
             workers=workers,
-            log_config=None,
+            # each worker process applies it: the parent's configuration does not carry over
+            log_config=logging_config(settings.log_level, settings.log_format),
             access_log=False,
             server_header=False,
             date_header=False,  # the app dates its responses (service.api.date)

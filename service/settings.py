@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -18,15 +22,47 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.storage.locations import storage_url_problem
+
 Scope = Literal["read", "write"]
 GIB = 1024**3
+MIN_TOKEN_CHARS = 16
+MIN_PRESIGN_SECRET_CHARS = 32
+# Variables with the prefix that other commands read (smoke, the end-to-end tests).
+OTHER_VARIABLES = frozenset({"SMOKE_TOKEN", "E2E_RELEASE", "E2E_NAMESPACE"})
+
+
+def _url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an absolute http(s) URL such as https://files.example.com"
+    if parts.query or parts.fragment:
+        return f"{url!r} must not carry a query or fragment"
+    try:
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        return f"{url!r} has a malformed port"
+    return None
+
+
+def _at_least(chars: int, value: SecretStr) -> SecretStr:
+    # pydantic's own min_length counts "items" for a SecretStr: say characters, never the value.
+    length = len(value.get_secret_value())
+    if length < chars:
+        raise ValueError(f"must be at least {chars} characters long, not {length}")
+    return value
 
 
 class Token(BaseModel):
-    token: SecretStr = Field(min_length=16)
+    token: SecretStr
     scopes: frozenset[Scope] = frozenset({"read"})
     name: str = ""
     """Shown in logs in place of the token itself."""
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        return _at_least(MIN_TOKEN_CHARS, value)
 
 
 _tokens = TypeAdapter(list[Token])
@@ -50,7 +86,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(5 * GIB, gt=0, description="Larger uploads get 413.")
     presign_secret: SecretStr | None = Field(
         None,
-        description="HMAC key for local-store signed URLs; every replica needs the same value.",
+        description=(
+            f"HMAC key for local-store signed URLs, at least {MIN_PRESIGN_SECRET_CHARS} "
+            "characters; every replica needs the same value."
+        ),
     )
     public_url: str | None = Field(
         None,
@@ -116,9 +155,21 @@ class Settings(BaseSettings):
 
     @field_validator("storage_url")
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if not value.startswith(("file://", "s3://", "gs://")):
-            raise ValueError("must start with file://, s3:// or gs://")
+    def _usable_store(cls, value: str) -> str:
+        if problem := storage_url_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("presign_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else _at_least(MIN_PRESIGN_SECRET_CHARS, value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is not None and (problem := _url_problem(value)):
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -142,11 +193,33 @@ class Settings(BaseSettings):
         return (*self.auth_tokens, *from_file)
 
 
+def variable(field: str) -> str:
+    return f"{Settings.model_config['env_prefix']}{field.upper()}"
+
+
 def describe_error(exc: ValidationError) -> str:
-    """One line per problem, naming the environment variable a user has to fix."""
+    """One line for all problems, naming each environment variable a user has to fix."""
     lines = []
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"])
-        name = f"BUCKETPORT_{field.upper()}" if field else "settings"
-        lines.append(f"{name}: {error['msg']}")
+        field, *inside = error["loc"] or ("",)
+        name = variable(str(field)) if field else "settings"
+        name += "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in inside)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
     return "; ".join(lines)
+
+
+def unknown_variables(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """A warning for each prefixed variable no setting reads, with the closest known name."""
+    prefix = Settings.model_config["env_prefix"]
+    known = {field.upper() for field in Settings.model_fields} | OTHER_VARIABLES
+    warnings = []
+    for name in sorted(environ):
+        # pydantic-settings matches names case-insensitively
+        suffix = name.upper().removeprefix(prefix)
+        if name.upper().startswith(prefix) and suffix not in known:
+            # compared without the prefix, which every name shares
+            close = difflib.get_close_matches(suffix, known, n=1)
+            hint = f"; did you mean {prefix}{close[0]}?" if close else ""
+            warnings.append(f"{name} is not a setting and is ignored{hint}")
+    return warnings

@@ -1,47 +1,66 @@
-"""Process logging: one JSON object per line in production, readable lines on a terminal."""
+"""Process logging: one JSON object per line in production, readable lines on a terminal.
+
+The JSON shape is what log platforms ingest without a parser: `time` in RFC 3339 UTC,
+`severity` (Cloud Logging's field; Loki's level detection reads it too), `logger`, `message`,
+then the record's extras (the access log's fields; `trace_id`/`span_id` when tracing is on).
+uvicorn's own lines go through the same handler, without their ANSI `color_message`.
+"""
 
 from __future__ import annotations
 
 import logging.config
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
+
 CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s"
+# Record attributes never written: the standard ones, uvicorn's colored copy of the message,
+# and the OpenTelemetry logging instrumentation's fields we do not rename below.
+HIDDEN = [*RESERVED_ATTRS, "color_message", "otelServiceName", "otelTraceSampled"]
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    """Route our loggers and uvicorn's through one handler on stderr."""
+def logging_config(level: str, fmt: str) -> dict[str, Any]:
+    """A dictConfig routing our loggers and uvicorn's through one handler on stderr."""
     formatter: dict[str, Any] = (
         {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": JSON_FIELDS,
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            "timestamp": False,
+            "rename_fields": {
+                "levelname": "severity",
+                "name": "logger",
+                "otelTraceID": "trace_id",
+                "otelSpanID": "span_id",
+            },
+            "reserved_attrs": HIDDEN,
+            "timestamp": "time",
         }
         if fmt == "json"
         else {"format": CONSOLE_FORMAT}
     )
-    logging.config.dictConfig(
-        {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "formatters": {"default": formatter},
-            "handlers": {
-                "stderr": {
-                    "class": "logging.StreamHandler",
-                    "formatter": "default",
-                    "stream": "ext://sys.stderr",
-                }
-            },
-            "root": {"handlers": ["stderr"], "level": level},
-            "loggers": {
-                "uvicorn": {"handlers": [], "propagate": True},
-                "uvicorn.error": {"handlers": [], "propagate": True},
-                # Our middleware writes the access log, with route template and request id.
-                "uvicorn.access": {"handlers": [], "propagate": False},
-                "botocore": {"level": "WARNING"},
-                "urllib3": {"level": "WARNING"},
-                "google": {"level": "WARNING"},
-            },
-        }
-    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            # Our middleware writes the access log, with route template and request id.
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            "botocore": {"level": "WARNING"},
+            "urllib3": {"level": "WARNING"},
+            "google": {"level": "WARNING"},
+        },
+    }
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    logging.config.dictConfig(logging_config(level, fmt))

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from service.settings import Settings
 from service.storage.base import ObjectStore
+from service.storage.locations import parse_storage_url
 from service.storage.threads import Blocking
 
 _PROCESS_SECRET = secrets.token_bytes(32)
-
-
-def parse_storage_url(url: str) -> tuple[str, str, str]:
-    """Split a storage URL into (scheme, bucket-or-root, prefix).
-
-    `file://./.data` and `file:///srv/data` give the path in the second field; for s3/gs the
-    prefix never starts or ends with '/'.
-    """
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        return "file", parts.netloc + parts.path, ""
-    if parts.scheme in ("s3", "gs"):
-        if not parts.netloc:
-            raise ValueError(f"{url!r} names no bucket")
-        return parts.scheme, parts.netloc, parts.path.strip("/")
-    raise ValueError(f"{url!r}: the scheme must be file, s3 or gs")
 
 
 def presign_secret(settings: Settings) -> bytes:

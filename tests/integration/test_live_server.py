@@ -3,10 +3,12 @@
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -155,7 +157,12 @@ def test_json_access_log_has_one_line_per_request(live_server: LiveServer) -> No
 
 def test_make_run_style_start_warns_auth_is_off(tmp_path: Path) -> None:
     server = start_server(
-        tmp_path, {"BUCKETPORT_AUTH_ENABLED": "false", "BUCKETPORT_AUTH_TOKENS": "[]"}
+        tmp_path,
+        {
+            "BUCKETPORT_AUTH_ENABLED": "false",
+            "BUCKETPORT_AUTH_TOKENS": "[]",
+            "BUCKETPORT_DRAIN_SECOND": "3",  # a typo is pointed out, not silently ignored
+        },
     )
     try:
         assert httpx.put(f"{server.url}/v1/objects/k", content=b"x").status_code == 201
@@ -163,7 +170,40 @@ def test_make_run_style_start_warns_auth_is_off(tmp_path: Path) -> None:
         assert server.stop() == 0
     warnings = [json.loads(line) for line in server.output().splitlines() if "OFF" in line]
     assert warnings
-    assert warnings[0]["level"] == "WARNING"
+    assert warnings[0]["severity"] == "WARNING"
+    assert (
+        "BUCKETPORT_DRAIN_SECOND is not a setting and is ignored; "
+        "did you mean BUCKETPORT_DRAIN_SECONDS?" in server.output()
+    )
+
+
+def test_every_line_is_json_a_log_platform_ingests(live_server: LiveServer) -> None:
+    httpx.get(f"{live_server.url}/healthz")
+    live_server.stop()
+    lines = live_server.output().splitlines()
+    entries = [json.loads(line) for line in lines]  # uvicorn's lines included: no plain text
+    assert any(entry["logger"] == "uvicorn.error" for entry in entries)
+    for entry in entries:
+        assert entry["severity"] in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+        stamp = datetime.fromisoformat(entry["time"])
+        assert stamp.utcoffset() == timedelta(0), entry["time"]  # RFC 3339, UTC
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", entry["time"])
+        assert "color_message" not in entry
+    assert "\x1b" not in live_server.output(), "no ANSI escapes"
+
+
+def test_worker_processes_log_the_same_json(tmp_path: Path) -> None:
+    server = start_server(tmp_path, {}, args=("--workers", "2"))
+    try:
+        for _ in range(4):
+            httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": "from-a-worker"})
+        httpx.get(f"{server.url}/v1/objects", headers={**AUTH_R, "X-Request-ID": "from-a-worker"})
+        time.sleep(0.5)
+    finally:
+        server.stop()
+    entries = [json.loads(line) for line in server.output().splitlines()]
+    access = [entry for entry in entries if entry.get("request_id") == "from-a-worker"]
+    assert [entry["route"] for entry in access] == ["/v1/objects"]  # probes log at DEBUG
 
 
 def test_stored_objects_are_private_to_the_service(tmp_path: Path, live_server: LiveServer) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from service.settings import Settings, describe_error
+from service.settings import Settings, describe_error, unknown_variables
 from tests.fixtures.service import REPO, TOKENS
 
 
@@ -42,6 +42,13 @@ def test_tokens_file_is_merged(tmp_path: Path) -> None:
         ({"BUCKETPORT_LOG_FORMAT": "xml"}, "BUCKETPORT_LOG_FORMAT"),
         ({"BUCKETPORT_AUTH_TOKENS": '[{"token": "short"}]'}, "BUCKETPORT_AUTH_TOKENS"),
         ({"BUCKETPORT_DRAIN_SECONDS": "-1"}, "BUCKETPORT_DRAIN_SECONDS"),
+        ({"BUCKETPORT_STORAGE_URL": "s3://"}, "BUCKETPORT_STORAGE_URL"),
+        ({"BUCKETPORT_STORAGE_URL": "gs:///prefix"}, "BUCKETPORT_STORAGE_URL"),
+        ({"BUCKETPORT_STORAGE_URL": "file://"}, "BUCKETPORT_STORAGE_URL"),
+        ({"BUCKETPORT_PRESIGN_SECRET": "12345"}, "BUCKETPORT_PRESIGN_SECRET"),
+        ({"BUCKETPORT_PUBLIC_URL": "files.example.com"}, "BUCKETPORT_PUBLIC_URL"),
+        ({"BUCKETPORT_PUBLIC_URL": "https://x.example:99999"}, "BUCKETPORT_PUBLIC_URL"),
+        ({"BUCKETPORT_PUBLIC_URL": "https://x.example/?a=b"}, "BUCKETPORT_PUBLIC_URL"),
     ],
 )
 def test_bad_values_name_the_variable(
@@ -82,3 +89,78 @@ def test_every_command_has_help(command: list[str]) -> None:
         check=True,
     )
     assert "Usage:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"BUCKETPORT_AUTH_TOKENS": '[{"token": "abc"}]'},
+            "BUCKETPORT_AUTH_TOKENS[0].token: must be at least 16 characters long, not 3",
+        ),
+        (
+            {"BUCKETPORT_PRESIGN_SECRET": "12345"},
+            "BUCKETPORT_PRESIGN_SECRET: must be at least 32 characters long, not 5",
+        ),
+        (
+            {"BUCKETPORT_STORAGE_URL": "s3://"},
+            "BUCKETPORT_STORAGE_URL: 's3://' names no bucket: use s3://BUCKET[/prefix]",
+        ),
+    ],
+)
+def test_messages_say_what_is_wrong_in_words(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    monkeypatch.setenv("BUCKETPORT_AUTH_ENABLED", "false")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    assert describe_error(raised.value) == message
+
+
+def test_good_public_url_and_secret_pass() -> None:
+    settings = Settings(
+        auth_enabled=False, public_url="https://files.example.com/files", presign_secret="s" * 32
+    )
+    assert settings.public_url == "https://files.example.com/files"
+
+
+def test_unknown_variables_get_the_closest_known_name() -> None:
+    warnings = unknown_variables(
+        {
+            "BUCKETPORT_STORGE_URL": "file:///x",
+            "BUCKETPORT_LOG_LEVEL": "INFO",
+            "BUCKETPORT_SMOKE_TOKEN": "t",
+            "BUCKETPORT_ZZZ": "1",
+            "HOME": "/root",
+        }
+    )
+    assert warnings == [
+        "BUCKETPORT_STORGE_URL is not a setting and is ignored; "
+        "did you mean BUCKETPORT_STORAGE_URL?",
+        "BUCKETPORT_ZZZ is not a setting and is ignored",
+    ]
+
+
+def test_serve_refuses_an_unwritable_store_with_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "serve"],
+        cwd=REPO,
+        env={
+            "BUCKETPORT_STORAGE_URL": f"file://{blocker}/store",
+            "BUCKETPORT_AUTH_ENABLED": "false",
+            "PATH": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"bucketport: invalid settings: BUCKETPORT_STORAGE_URL: {blocker}/store is not a "
+        "writable directory (Not a directory)"
+    ]
