@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,11 +18,11 @@ from tests.fixtures.service import AUTH_R, AUTH_W, start_server
 PROBLEM = "application/problem+json"
 
 
-def put(client: TestClient, key: str, body: bytes, **headers: str) -> httpx.Response:
+def put(client: TestClient, key: str, body: bytes, **headers: str) -> httpx2.Response:
     return client.put(f"/v1/objects/{key}", content=body, headers={**AUTH_W, **headers})
 
 
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
+def assert_problem(response: httpx2.Response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == code
