@@ -7,12 +7,14 @@ import os
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from service.storage import signing
 from tests.fixtures.service import AUTH_R, AUTH_W, start_server
 
 PROBLEM = "application/problem+json"
@@ -275,3 +277,17 @@ def test_presign_content_type_must_be_a_media_type(client: TestClient, content_t
 def test_presign_key_follows_the_local_stores_rules(client: TestClient) -> None:
     body = {"key": "a/" + "s" * 300, "method": "PUT"}
     assert_problem(client.post("/v1/presign", json=body, headers=AUTH_W), 400, "invalid_key")
+
+
+def test_a_signed_url_never_authorises_a_listing(client: TestClient) -> None:
+    put(client, "k", b"secret listing")
+    signed = client.post("/v1/presign", json={"key": "k", "method": "GET"}, headers=AUTH_W)
+    query = urlsplit(signed.json()["url"]).query
+    assert client.get("/v1/objects/k?" + query).status_code == 200
+    # The same parameters, and ones signed for the empty key, on the keyless listing route.
+    forged = signing.sign(b"test-presign-secret", "GET", "", int(time.time()) + 60)
+    for params in (query, urlsplit(forged).query):
+        response = client.get("/v1/objects?" + params)
+        assert_problem(response, 403, "invalid_signature")
+        response = client.get("/v1/objects?" + params, headers=AUTH_R)
+        assert_problem(response, 403, "invalid_signature")
