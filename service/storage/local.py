@@ -55,6 +55,7 @@ from service.storage.base import (
     InvalidArgument,
     InvalidKey,
     NotFound,
+    NotSupported,
     ObjectInfo,
     Page,
     PresignMethod,
@@ -221,7 +222,10 @@ class LocalStore:
         public_url: str | None = None,
         lock_timeout: float = 10.0,
         min_free_bytes: int = 0,
+        read_only: bool = False,
     ) -> None:
+        """With `read_only` (a sync source, a dry run) the root must already be a store and
+        nothing under it is created, touched or cleaned up; writes are refused."""
         self.root = root.resolve()
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
@@ -232,6 +236,11 @@ class LocalStore:
         self._lock_timeout = lock_timeout
         self._min_free_bytes = min_free_bytes
         self._next_sweep = 0.0
+        self.read_only = read_only
+        if read_only:
+            if not self._objects.is_dir():
+                raise NotFound(f"{self.root} is not a bucketport store (no objects/ directory).")
+            return
         try:
             self._objects.mkdir(parents=True, exist_ok=True)
             self._tmp.mkdir(exist_ok=True)
@@ -392,6 +401,7 @@ class LocalStore:
         max_bytes: int | None = None,
     ) -> Written:
         dirs, leaf = _split(key)
+        self._writable()
         digests = Digests(checksums)
         if time.monotonic() >= self._next_sweep:
             await self._run(self._sweep)
@@ -466,8 +476,13 @@ class LocalStore:
                 if fd is not None:
                     os.close(fd)
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise NotSupported("This store was opened read-only.")
+
     async def delete(self, key: str) -> None:
         dirs, leaf = _split(key)
+        self._writable()
         await self._run(self._delete, dirs, leaf)
 
     def _delete(self, dirs: list[str], leaf: str) -> None:
@@ -678,6 +693,10 @@ class LocalStore:
         await self._run(self._check)
 
     def _check(self) -> None:
+        if self.read_only:
+            if not os.access(self._objects, os.R_OK | os.X_OK):
+                raise BackendUnavailable(f"{self._objects} is missing or not readable.")
+            return
         for path in (self._objects, self._tmp):
             if not os.access(path, os.W_OK):
                 raise BackendUnavailable(f"{path} is missing or not writable.")
