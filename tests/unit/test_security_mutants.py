@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +11,9 @@ import pytest
 from service.api import headers as h
 from service.api.problems import ApiError
 from service.storage import signing
-from service.storage.base import ObjectInfo
+from service.storage.base import InvalidArgument, InvalidKey, ObjectInfo, StorageError
+from service.storage.keys import decode_wire, validate_key, validate_prefix
+from service.storage.listing import Entry, decode_token, encode_token, group_by_delimiter
 
 
 @pytest.fixture
@@ -148,3 +150,117 @@ def test_get_signatures_cover_head_and_any_content_type() -> None:
         )
     assert signing.verify(secret, "PUT", "k", "2000000000", signature, content_type=None, now=0)
     assert signing.verify(secret, "DELETE", "k", "2000000000", signature, content_type=None, now=0)
+
+
+# -- exact answers: a client (or a log reader) relies on the words and the formats --------
+
+
+@pytest.mark.parametrize(
+    ("call", "detail"),
+    [
+        (lambda: validate_key(""), "The key is empty."),
+        (lambda: validate_key("a/"), "The key ends with '/'."),
+        (lambda: validate_key("/a"), "The key starts with '/'."),
+        (lambda: validate_key("a//b"), "The key has an empty, '.' or '..' segment: ''."),
+        (lambda: validate_key("a\\b"), "The key contains a backslash."),
+        (lambda: validate_key("\udce9"), "The key is not valid UTF-8."),
+        (lambda: validate_prefix("/a"), "The prefix starts with '/'."),
+        (lambda: validate_prefix("a/../b"), "The prefix has an empty, '.' or '..' segment: '..'."),
+        (lambda: validate_prefix("a\x00"), "The prefix contains the control character U+0000."),
+        (lambda: decode_wire(b"%E9"), "The key is not valid UTF-8."),
+        (lambda: decode_wire(b"%E9", "prefix"), "The prefix is not valid UTF-8."),
+        (lambda: h.check_query(b"prefix=%E9"), "The prefix is not valid UTF-8."),
+        (lambda: h.check_query(b"cursor=%E9"), "A query parameter is not valid UTF-8."),
+    ],
+)
+def test_refusals_say_exactly_why(call: Callable[[], object], detail: str) -> None:
+    with pytest.raises(StorageError) as raised:
+        call()
+    assert raised.value.detail == detail
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        (b"", None),
+        (b"prefix=a&delimiter=%2F&cursor=abc", None),
+        (b"prefix=r%C3%A9sum%C3%A9&limit=5", None),
+        (b"limit=5&prefix=%E9", InvalidKey),
+        (b"pre%66ix=%E9", InvalidKey),  # the name is percent-decoded too
+        (b"prefix=ok&prefix=%C0%AF", InvalidKey),
+        (b"prefix=a=%E9", InvalidKey),  # the value starts at the first '='
+        (b"delimiter=%E9&prefix=a", InvalidArgument),
+        (b"%E9", None),  # only values are judged: an unknown name is ignored anyway
+        (b"x=1&y=%80", InvalidArgument),
+    ],
+)
+def test_query_strings_are_strict_utf8(query: bytes, refused: type[StorageError] | None) -> None:
+    if refused is None:
+        h.check_query(query)
+        return
+    with pytest.raises(StorageError) as raised:
+        h.check_query(query)
+    assert type(raised.value) is refused
+
+
+def test_http_dates_are_utc_whatever_they_say(new_york: None) -> None:
+    utc = datetime(2001, 1, 1, tzinfo=UTC)
+    for value in (
+        "Mon, 01 Jan 2001 00:00:00 GMT",
+        "Mon, 01 Jan 2001 00:00:00 -0000",  # no zone: read as UTC, not as local time
+        "Mon, 01 Jan 2001 02:00:00 +0200",
+        "Monday, 01-Jan-01 00:00:00 GMT",
+    ):
+        parsed = h.parse_http_date(value)
+        assert parsed == utc, value
+        assert parsed is not None
+        assert parsed.tzinfo is UTC
+    for value in (None, "", "garbage", "32 Jan 2001", "Mon, 01 Jan 2001 25:00:00 GMT"):
+        assert h.parse_http_date(value) is None
+
+
+def test_if_range_validators() -> None:
+    tagged = h.read_conditions(if_range='"abc"')
+    assert (tagged.if_range, tagged.if_range_present) == ("abc", True)
+    assert h.read_conditions(if_range=' "" ').if_range == ""
+    assert h.read_conditions(if_range='W/"abc"').if_range is None
+    assert h.read_conditions(if_range="abc").if_range is None
+    assert h.read_conditions(if_range='"').if_range is None
+    dated = h.read_conditions(if_range="Mon, 01 Jan 2001 00:00:00 GMT")
+    assert dated.if_range == datetime(2001, 1, 1, tzinfo=UTC)
+    absent = h.read_conditions()
+    assert (absent.if_range, absent.if_range_present) == (None, False)
+
+
+def test_listing_tokens_have_one_format() -> None:
+    # Cursors outlive a deploy: the format a client holds must keep decoding.
+    assert encode_token(["ü", True]) == "WyLDvCIsdHJ1ZV0"
+    assert encode_token({"t": "x", "p": "", "d": None}) == "eyJ0IjoieCIsInAiOiIiLCJkIjpudWxsfQ"
+    assert decode_token("WyLDvCIsdHJ1ZV0") == ["ü", True]
+
+
+def test_a_delimiter_at_the_start_of_a_key_groups_it() -> None:
+    assert list(group_by_delimiter(["x1", "x2", "y"], "", "x")) == [
+        Entry("x", True),
+        Entry("y", False),
+    ]
+
+
+def test_signatures_keep_their_format() -> None:
+    # URLs outlive a deploy too: a signature made by an earlier version still verifies.
+    path = signing.sign(b"s" * 32, "GET", "k", 2_000_000_000)
+    expected = "3b0601759fa12428923e09afa06829f34097a7d938622bd571e8f36fb0b03a12"
+    assert (
+        path == f"/v1/objects/k?X-Bucketport-Expires=2000000000&X-Bucketport-Signature={expected}"
+    )
+
+
+def test_a_typed_signature_needs_that_type() -> None:
+    secret = b"s" * 32
+    for bound in ("text/plain", "XXXX"):
+        path = signing.sign(secret, "PUT", "k", 2_000_000_000, bound)
+        signature = path.split(signing.SIGNATURE + "=")[1]
+        reason = signing.verify(
+            secret, "PUT", "k", "2000000000", signature, content_type=None, now=0
+        )
+        assert reason == "The signature does not match this method, key, expiry and content type."
