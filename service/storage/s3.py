@@ -7,7 +7,6 @@ botocore's connection pool size.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
@@ -63,7 +62,7 @@ from service.storage.remote import (
     decode_cursor,
     encode_cursor,
     parts,
-    send_in_order,
+    send_overlapped,
     sign_at_least,
     split_metadata,
     with_sha256,
@@ -179,12 +178,14 @@ class S3Store:
         addressing_style: Literal["auto", "virtual", "path"] = "auto",
         max_attempts: int = 5,
         part_size: int = 8 * 1024 * 1024,
+        parts_in_flight: int = 2,
         timeout: float = 30.0,
     ) -> None:
         self._bucket = bucket
         self._ns = Namespace(prefix)
         self._blocking = blocking
         self._part_size = part_size
+        self._parts_in_flight = parts_in_flight
         self._timeout = timeout
         config = Config(
             region_name=region,
@@ -298,9 +299,7 @@ class S3Store:
         common: dict[str, Any],
         condition: dict[str, Any],
     ) -> Any:
-        created = await self._run(
-            partial(self._client.create_multipart_upload, ChecksumAlgorithm="SHA256", **common)
-        )
+        created = await self._run(partial(self._client.create_multipart_upload, **common))
         upload = created["UploadId"]
         done: list[CompletedPartTypeDef] = []
 
@@ -321,9 +320,10 @@ class S3Store:
             )
 
         try:
-            await send_in_order(numbered(), send)
+            await send_overlapped(numbered(), send, self._parts_in_flight)
             # Parts stay invisible until CompleteMultipartUpload: verify first.
             digests.verify()
+            done.sort(key=lambda part: part["PartNumber"])
             return await self._run(
                 partial(
                     self._client.complete_multipart_upload,
@@ -367,16 +367,13 @@ class S3Store:
     def _upload_part(
         self, name: str, upload: str, number: int, data: bytes
     ) -> CompletedPartTypeDef:
-        checksum = b64(hashlib.sha256(data).digest())
+        # No part checksum of our own: botocore signs each part's SHA-256 (SigV4 payload
+        # signing, on unless TLS and a checksum header are both there) and S3 rejects a part
+        # that does not match it; a second digest of every byte would only cost CPU.
         response = self._client.upload_part(
-            Bucket=self._bucket,
-            Key=name,
-            UploadId=upload,
-            PartNumber=number,
-            Body=data,
-            ChecksumSHA256=checksum,
+            Bucket=self._bucket, Key=name, UploadId=upload, PartNumber=number, Body=data
         )
-        return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": checksum}
+        return {"PartNumber": number, "ETag": response["ETag"]}
 
     async def _abort(self, name: str, upload: str) -> None:
         try:

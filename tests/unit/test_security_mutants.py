@@ -215,8 +215,8 @@ def test_http_dates_are_utc_whatever_they_say(new_york: None) -> None:
         assert parsed == utc, value
         assert parsed is not None
         assert parsed.tzinfo is UTC
-    for value in (None, "", "garbage", "32 Jan 2001", "Mon, 01 Jan 2001 25:00:00 GMT"):
-        assert h.parse_http_date(value) is None
+    for bad in (None, "", "garbage", "32 Jan 2001", "Mon, 01 Jan 2001 25:00:00 GMT"):
+        assert h.parse_http_date(bad) is None
 
 
 def test_if_range_validators() -> None:
