@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from deploy.rename import rename
@@ -30,19 +31,24 @@ def tracked_copy(destination: Path) -> Path:
 
 
 def test_rename_leaves_no_trace_and_still_runs(tmp_path: Path) -> None:
+    # Read the current name, so the test also holds in a fork that was renamed already.
+    old = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["name"]
+    new = "acme-files" if old != "acme-files" else "zeta-store"
     fork = tracked_copy(tmp_path / "fork")
-    changed = rename(fork, "acme-files")
+    changed = rename(fork, new)
     assert changed
     leftovers = [
         str(path.relative_to(fork))
         for path in fork.rglob("*")
-        if "bucketport" in str(path.relative_to(fork)).lower()
-        or (path.is_file() and b"bucketport" in path.read_bytes().lower())
+        if old in str(path.relative_to(fork)).lower()
+        or (path.is_file() and old.encode() in path.read_bytes().lower())
     ]
     assert leftovers == []
-    assert 'name = "acme-files"' in (fork / "pyproject.toml").read_text()
-    assert 'env_prefix="ACME_FILES_"' in (fork / "service/settings.py").read_text()
-    assert '"acme_files_http_requests"' in (fork / "service/observability/metrics.py").read_text()
+    assert f'name = "{new}"' in (fork / "pyproject.toml").read_text()
+    prefix = new.upper().replace("-", "_")
+    assert f'env_prefix="{prefix}_"' in (fork / "service/settings.py").read_text()
+    metric = f'"{new.replace("-", "_")}_http_requests"'
+    assert metric in (fork / "service/observability/metrics.py").read_text()
     result = subprocess.run(
         [sys.executable, "-m", "service", "--help"],
         cwd=fork,
@@ -51,5 +57,5 @@ def test_rename_leaves_no_trace_and_still_runs(tmp_path: Path) -> None:
         timeout=60,
         check=True,
     )
-    assert "acme-files" in result.stdout
-    assert rename(fork, "acme-files") == [], "renaming to the current name changes nothing"
+    assert new in result.stdout
+    assert rename(fork, new) == [], "renaming to the current name changes nothing"
