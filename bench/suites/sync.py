@@ -102,9 +102,20 @@ def same_tree(a: Path, b: Path) -> bool:
     return files(a) == files(b)
 
 
+def started(work: Path) -> Emulator:
+    """A fresh moto server; a loaded machine may need more than one try at its 20 s start."""
+    for attempt in range(3):
+        try:
+            return Emulator("s3", work).start()
+        except RuntimeError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def one_round(work: Path, tree: Path, tool: str) -> dict[str, float]:
     """The four steps of one tool on a fresh emulator."""
-    emulator = Emulator("s3", work).start()
+    emulator = started(work)
     try:
         bucket = f"sync-{tool}"
         create_bucket("s3", emulator.url, bucket)

@@ -27,6 +27,11 @@ for (const [version, kind] of [
 ]) {
   models[kind] = await load(`gke/${version}/${kind}.js`, kind);
 }
+// the example alerts in deploy/monitoring (tests/docs)
+models.PrometheusRule = await load(
+  "prometheus-operator/monitoring.coreos.com/v1/PrometheusRule.js",
+  "PrometheusRule",
+);
 
 for (const object of JSON.parse(readFileSync(0, "utf8"))) {
   const Model = models[object.kind];
