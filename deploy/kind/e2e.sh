@@ -11,9 +11,8 @@ image="${IMAGE:-${IMAGE_REPOSITORY:-localhost/bucketport}:${IMAGE_TAG:-dev}}"
 release="${RELEASE:-bucketport}"
 namespace="${NAMESPACE:-bucketport}"
 
-"$root/deploy/bin/ensure-tools" helm kubectl
-helm="$(command -v helm || echo "$root/.tools/helm/helm")"
-kubectl="$(command -v kubectl || echo "$root/.tools/kubectl/kubectl")"
+helm="$("$root/deploy/bin/ensure-tools" --which helm)"
+kubectl="$("$root/deploy/bin/ensure-tools" --which kubectl)"
 
 diagnose() {
   echo "e2e: failed; state of namespace $namespace:" >&2
