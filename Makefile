@@ -29,7 +29,7 @@ $(TOOLS)/bootstrap/bin/uv: $(UV_REQUIREMENTS)
 	$(PYTHON) -m venv $(TOOLS)/bootstrap
 	$(TOOLS)/bootstrap/bin/pip install --quiet --disable-pip-version-check --requirement $<
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
+.venv/.synced: pyproject.toml uv.lock .python-version | $(UV)
 	$(UV) sync --frozen --all-groups
 	@touch $@
 

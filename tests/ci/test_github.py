@@ -5,6 +5,7 @@ actionlint, shellcheck and zizmor run in `make lint`.)"""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.chart.helm import helm_path
 from tests.ci.run_steps import run_steps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +49,6 @@ def test_every_run_step_runs_in_bash(path: Path) -> None:
     workflow = yaml.safe_load(path.read_text())
     assert workflow["defaults"]["run"]["shell"] == "bash"
     steps = list(run_steps(path))
-    assert steps
     assert [f"{s.job} / {s.name}" for s in steps if s.shell != "bash"] == []
 
 
@@ -100,3 +101,33 @@ def test_least_privilege(path: Path) -> None:
         for step in job.get("steps", []):
             if str(step.get("uses", "")).startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False, name
+
+
+def test_release_packages_the_chart_with_the_image_it_pushed(tmp_path: Path) -> None:
+    """A fork's published chart must name the fork's image, tag and digest, and its source."""
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    shutil.copytree(ROOT / "helm", tmp_path / "helm")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(ROOT / "deploy/release.py", tmp_path / "deploy")
+    digest = "sha256:" + "ab" * 32
+    subprocess.run(
+        [sys.executable, tmp_path / "deploy/release.py", "chart-image", "ghcr.io/acme/files",
+         "1.2.3", digest, "https://github.com/acme/files"],
+        check=True,
+    )  # fmt: skip
+    chart = yaml.safe_load((tmp_path / "helm" / name / "Chart.yaml").read_text())
+    assert chart["home"] == "https://github.com/acme/files"
+    assert chart["sources"] == ["https://github.com/acme/files"]
+    images = yaml.safe_load(chart["annotations"]["artifacthub.io/images"])
+    assert images[0]["image"] == f"ghcr.io/acme/files:1.2.3@{digest}"
+    rendered = subprocess.run(
+        [helm_path(), "template", "r", tmp_path / "helm" / name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    docs = [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+    [deployment] = [doc for doc in docs if doc["kind"] == "Deployment"]
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert {c["image"] for c in containers} == {f"ghcr.io/acme/files@{digest}"}
