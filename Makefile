@@ -8,7 +8,10 @@ SHELL := bash
 # One Python version (.python-version: CI and the Dockerfile's base use it too). Where this machine
 # lacks it, any python3 >= 3.11 will do: uv never downloads an interpreter for us.
 PYTHON_VERSION := $(strip $(file < .python-version))
-PYTHON ?= $(or $(shell command -v python$(PYTHON_VERSION) 2>/dev/null),python3)
+# (The real executable, not a shim such as pyenv's: uv matches the .venv's interpreter by path.)
+PYTHON ?= $(shell python$(PYTHON_VERSION) -c 'import sys; print(sys.executable)' 2>/dev/null \
+  || python3 -c 'import sys; print(sys.executable)')
+PYTHON := $(PYTHON)
 export UV_PYTHON ?= $(PYTHON)
 # One uv version: deploy/requirements-uv.txt (the Dockerfile and CI's setup-uv read it too)
 UV_REQUIREMENTS := deploy/requirements-uv.txt
