@@ -72,9 +72,9 @@ env-example: install ## Regenerate .env.example (every setting with its default)
 	$(RUN) python -m deploy.env_example
 
 .PHONY: rename
-rename: install ## Give a fork its own name: make rename NAME=acme-files
-	@test -n "$(NAME)" || { echo "usage: make rename NAME=acme-files" >&2; exit 2; }
-	$(RUN) python deploy/rename.py $(NAME)
+rename: install ## Give a fork its own name: make rename NAME=acme-files [OWNER=your-github-owner]
+	@test -n "$(NAME)" || { echo "usage: make rename NAME=acme-files [OWNER=acme]" >&2; exit 2; }
+	$(RUN) python deploy/rename.py $(NAME) $(if $(OWNER),--owner $(OWNER))
 	$(UV) lock
 	@rm -f .venv/.synced
 
