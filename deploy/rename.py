@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -60,8 +61,11 @@ def current(root: Path) -> tuple[str, str]:
 
 def origin_owner(root: Path) -> str | None:
     """The owner in `git remote get-url origin`, when the clone has a GitHub origin."""
-    found = subprocess.run(
-        ["git", "-C", str(root), "remote", "get-url", "origin"],
+    git = shutil.which("git")
+    if git is None:
+        return None
+    found = subprocess.run(  # noqa: S603 (fixed arguments)
+        [git, "-C", str(root), "remote", "get-url", "origin"],
         capture_output=True,
         text=True,
         check=False,
