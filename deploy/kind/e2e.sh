@@ -6,6 +6,8 @@
 #      nodes first: kind load docker-image "$IMAGE"), RELEASE and NAMESPACE (default bucketport),
 #      HELM_ARGS (more flags for helm upgrade), CHART and VALUES (default this commit's chart and
 #      deploy/values-kind.yaml). Idempotent: reruns upgrade the release in place.
+# The chart makes no token: a random one goes in through a values file (not the command line);
+# a rerun brings a new one, which rolls the pods (checksum/secret) like a real rotation does.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 image="${IMAGE:-${IMAGE_REPOSITORY:-localhost/bucketport}:${IMAGE_TAG:-dev}}"
@@ -26,13 +28,18 @@ diagnose() {
 }
 trap diagnose ERR
 
+auth_values="$(mktemp)"
+trap 'rm -f "$auth_values"' EXIT
+token="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+printf 'auth:\n  tokens:\n    - {name: e2e, token: "%s", scopes: [read, write]}\n' "$token" >"$auth_values"
+
 "$kubectl" create namespace "$namespace" --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
 "$kubectl" label namespace "$namespace" --overwrite \
   pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/warn=restricted >/dev/null
 
 # shellcheck disable=SC2086 # HELM_ARGS is a list of flags
 "$helm" upgrade --install "$release" "$chart" --namespace "$namespace" \
-  --values "$values" \
+  --values "$values" --values "$auth_values" \
   --set image.repository="${image%:*}" --set image.tag="${image##*:}" \
   --wait --timeout 5m ${HELM_ARGS:-}
 "$helm" test "$release" --namespace "$namespace" --logs --timeout 5m

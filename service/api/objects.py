@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 from service.api import headers as h
 from service.api.auth import ReadDep, WriteDep
 from service.api.deps import SettingsDep, StoreDep
+from service.api.limits import UploadSlot
 from service.api.models import ObjectInfoModel, PageModel
 from service.api.problems import ApiError, responses
 from service.storage.base import (
@@ -135,6 +136,7 @@ async def put_object(
     store: StoreDep,
     settings: SettingsDep,
     _: WriteDep,
+    __: Annotated[None, UploadSlot],
     content_type: Annotated[str | None, Header(description="Kept and served back.")] = None,
     content_md5: Annotated[str | None, Header(description="Base64 MD5 of the body.")] = None,
     x_checksum_sha256: Annotated[
@@ -147,7 +149,12 @@ async def put_object(
     # Read from the request, not declared as a parameter: Content-Length is framing, and a
     # documented one invites clients (and fuzzers) to send a value that lies about the body.
     content_length = request.headers.get("content-length")
-    if content_length is not None and int(content_length) > settings.max_upload_bytes:
+    if content_length is not None and not (content_length.isascii() and content_length.isdigit()):
+        raise ApiError(400, "invalid_header", "Content-Length must be a number of bytes.")
+    # Over 20 digits is past any 64-bit length: too large, without converting it.
+    if content_length is not None and (
+        len(content_length) > 20 or int(content_length) > settings.max_upload_bytes
+    ):
         raise ApiError(
             413, "too_large", f"The body is larger than {settings.max_upload_bytes} bytes."
         )

@@ -14,10 +14,10 @@ from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import anyio
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -195,12 +195,19 @@ class S3Store:
             response_checksum_validation="when_required",
             s3={"addressing_style": addressing_style},
         )
-        session = boto3.session.Session()
-        self._client: S3Client = session.client("s3", endpoint_url=endpoint_url, config=config)
+        # botocore's own session: boto3's would import s3transfer too (slower start, for the
+        # server and above all for each `sync` run), and nothing here uses boto3's extras.
+        session = botocore.session.get_session()
+        self._client: S3Client = cast(
+            "S3Client", session.create_client("s3", endpoint_url=endpoint_url, config=config)
+        )
         # SigV4 signs the Host: URLs for clients are signed for the endpoint they will use.
         # generate_presigned_url never touches the network, so this client only signs.
         self._signer: S3Client = (
-            session.client("s3", endpoint_url=public_endpoint_url, config=config)
+            cast(
+                "S3Client",
+                session.create_client("s3", endpoint_url=public_endpoint_url, config=config),
+            )
             if public_endpoint_url
             else self._client
         )
@@ -224,17 +231,6 @@ class S3Store:
         max_bytes: int | None = None,
     ) -> Written:
         name = self._ns.name(key)
-        # The HEAD tells 201 from 200 and fails early before a large body is sent; the
-        # precondition itself is enforced by S3 on the write below.
-        before = await self._head(name, key)
-        check_preconditions(
-            before.etag if before else None, if_none_match_any=if_none_match_any, if_match=if_match
-        )
-        condition: dict[str, Any] = {}
-        if if_none_match_any:
-            condition["IfNoneMatch"] = "*"
-        elif if_match is not None and before is not None:
-            condition["IfMatch"] = _quoted(before.etag)  # for "*": the version seen just now
         expected_sha256 = checksums.sha256 if checksums is not None else None
         common: dict[str, Any] = {
             "Bucket": self._bucket,
@@ -244,9 +240,22 @@ class S3Store:
             "Metadata": with_sha256(metadata, expected_sha256),
         }
         digests = Digests(checksums)
+        before: ObjectInfo | None = None
         try:
             async with aclosing(parts(chunks, self._part_size, max_bytes)) as body:
                 first, last = await anext(body)
+                # The HEAD tells 201 from 200 and fails early before a large body is sent;
+                # the precondition itself is enforced by S3 on the write below. A body of one
+                # part that may only create needs none: success means created (sync's case).
+                if not (last and if_none_match_any):
+                    before = await self._head(name, key)
+                current = before.etag if before else None
+                check_preconditions(current, if_none_match_any=if_none_match_any, if_match=if_match)
+                condition: dict[str, Any] = {}
+                if if_none_match_any:
+                    condition["IfNoneMatch"] = "*"
+                elif if_match is not None and before is not None:
+                    condition["IfMatch"] = _quoted(before.etag)  # "*": the version seen now
                 await self._blocking.run(digests.update, first)  # hashing is CPU work
                 if last:
                     response = await self._put_one(first, digests, common | condition)
