@@ -34,8 +34,10 @@ from service.settings import Settings
 logger = logging.getLogger("bucketport.connections")
 HEAD_END = b"\r\n\r\n"
 LINGER_SECONDS = 2.0
-"""After refusing a head, read and drop what the client still sends for this long, so it can
-read the answer (closing with unread data would reset the connection and lose the answer)."""
+LINGER_BYTES = 1024 * 1024
+"""After refusing a head, read and drop what the client still sends, for up to this long and this
+much, so it can read the answer (closing with unread data resets the connection, and the answer
+is lost). A client that sends more (a multi-megabyte head) is cut off."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._body_seen = 0.0
         self._refusal: bytes | None = None
         self._lingering = False
+        self._discarded = 0
 
     # -- connection -----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -132,6 +135,9 @@ class GuardedProtocol(HttpToolsProtocol):
     # -- bytes in -------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
         if self._lingering:
+            self._discarded += len(data)
+            if self._discarded > LINGER_BYTES:
+                self.transport.close()
             return
         self.waiting.pop(self, None)
         if self._in_head:
