@@ -10,8 +10,8 @@ One timer per connection, in turn:
 - idle: a new connection must send its first byte within `idle_timeout`;
 - head: from its first byte, the head must be complete within `header_timeout` (408);
 - body: while a body is expected, some of it must arrive every `body_timeout`, unless the app
-  itself has stopped reading (flow control); otherwise the connection is dropped, the app sees a
-  disconnect and the upload is abandoned with nothing stored;
+  itself is not reading (flow control, or no 100 Continue sent yet); otherwise the connection is
+  dropped, the app sees a disconnect and the upload is abandoned with nothing stored;
 - between requests: uvicorn's own keep-alive timer (`keep_alive_seconds`).
 At `max_connections` a new connection closes the one that has waited longest for a request; if
 none is waiting, the newcomer gets 503 and is closed.
@@ -235,7 +235,10 @@ class GuardedProtocol(HttpToolsProtocol):
     def _watch_body(self) -> None:
         self._timer = None
         now = self.loop.time()
-        if self.flow.read_paused:  # the app is not reading: not the client's doing
+        waiting_for_app = self.flow.read_paused or (
+            self.cycle is not None and self.cycle.waiting_for_100_continue
+        )
+        if waiting_for_app:  # the app is not reading (yet): not the client's doing
             self._body_seen = now
         quiet = now - self._body_seen
         if quiet < self.limits.body_timeout:
