@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = N
             allow_headers=["*"],
             expose_headers=["ETag", "Content-Range", "x-request-id", "x-checksum-sha256"],
         )
+    app.add_middleware(system.fast_healthz)
     app.add_middleware(bounded_bodies, max_json_bytes=settings.max_json_bytes)
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_middleware(lifecycle.middleware)

@@ -165,6 +165,15 @@ class Settings(BaseSettings):
     s3_part_size: int = Field(
         8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * GIB, description="Multipart part size."
     )
+    s3_parts_in_flight: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description=(
+            "Parts of one S3 upload sent at once; an upload holds this many parts plus one "
+            "in memory."
+        ),
+    )
     gcs_project: str | None = Field(None, description="Project for the GCS client (optional).")
     gcs_signer_email: str | None = Field(
         None, description="Service account that signs V4 URLs through IAM signBlob."

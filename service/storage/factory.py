@@ -46,6 +46,7 @@ def open_store(settings: Settings) -> ObjectStore:
             addressing_style=settings.s3_addressing_style,
             max_attempts=settings.s3_max_attempts,
             part_size=settings.s3_part_size,
+            parts_in_flight=settings.s3_parts_in_flight,
             timeout=settings.storage_timeout_seconds,
         )
     from service.storage.gcs import GcsStore

@@ -64,7 +64,7 @@ from service.storage.remote import (
     decode_cursor,
     encode_cursor,
     parts,
-    send_in_order,
+    send_overlapped,
     split_metadata,
     with_sha256,
 )
@@ -468,7 +468,7 @@ class GcsStore:
                 finalized.append(done)
 
         try:
-            await send_in_order(pieces(), send)
+            await send_overlapped(pieces(), send)
             return finalized[0]
         except BaseException:  # also cancellation: an unfinalized upload is never an object
             with anyio.CancelScope(shield=True):

@@ -1,4 +1,4 @@
-"""Key rules shared by every backend (DESIGN.md "Keys").
+"""Key rules shared by every backend (README.md, "Keys"; docs/api.md).
 
 A key is 1..1024 UTF-8 bytes of `/`-separated segments; no segment is empty, `.` or `..`, and
 no character is a control character or a backslash. These rules make a key safe to map onto a

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from typing import TypeVar
@@ -18,10 +19,10 @@ from service.storage.base import (
     SHA256_METADATA,
     InvalidArgument,
     StorageError,
+    TooLarge,
 )
 from service.storage.keys import validate_key, validate_prefix
 from service.storage.threads import Blocking
-from service.storage.transfer import rechunk
 
 T = TypeVar("T")
 
@@ -112,44 +113,64 @@ async def parts(
 
     A full part is only yielded as not-last once more data is known to follow, so a caller can
     choose a single request for small bodies and hold the final piece back until it has
-    verified the checksums. At most one part plus one chunk is held in memory.
+    verified the checksums. Raises TooLarge as soon as more than `max_bytes` arrived. Each
+    byte is copied once (the received pieces are joined into a part); at most one part plus
+    one received piece is held.
     """
-    buffer = bytearray()
+    pending: deque[bytes | memoryview] = deque()
+    held = total = 0
 
     def cut() -> bytes:  # before yielding, so a part is not held twice while it is sent
-        part = bytes(buffer[:part_size])
-        del buffer[:part_size]
-        return part
+        nonlocal held
+        taken: list[bytes | memoryview] = []
+        size = 0
+        while size < part_size:
+            piece = pending.popleft()
+            if size + len(piece) > part_size:  # split it: the rest opens the next part
+                view, keep = memoryview(piece), part_size - size
+                pending.appendleft(view[keep:])
+                piece = view[:keep]
+            taken.append(piece)
+            size += len(piece)
+        held -= part_size
+        return b"".join(taken)
 
-    async for chunk in rechunk(chunks, CHUNK_SIZE, max_bytes):
-        while len(buffer) >= part_size:
+    async for chunk in chunks:
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise TooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+        if not chunk:
+            continue
+        while held >= part_size:  # a full part, and more follows: not the last
             yield cut(), False
-        buffer += chunk
-    while len(buffer) > part_size:
+        pending.append(chunk)
+        held += len(chunk)
+    while held > part_size:
         yield cut(), False
-    yield bytes(buffer), True
+    yield b"".join(pending), True
 
 
-async def send_in_order(
-    pieces: AsyncGenerator[T, None], send: Callable[[T], Awaitable[None]]
+async def send_overlapped(
+    pieces: AsyncGenerator[T, None], send: Callable[[T], Awaitable[None]], at_once: int = 1
 ) -> None:
-    """`await send(piece)` for every piece, in order, one at a time, while the next piece is
-    read: the client's upload and the store's overlap, with at most two pieces in memory.
+    """`await send(piece)` for every piece, up to `at_once` at a time, while the next piece is
+    read: the client's upload and the store's overlap, with at most `at_once + 1` pieces in
+    memory. With `at_once=1` the pieces are sent one after the other, in order.
 
     The first error (from reading or sending) is raised as itself, not in an exception group.
     """
-    slot = anyio.Semaphore(1)
+    slots = anyio.Semaphore(at_once)
 
     async def run(piece: T) -> None:
         try:
             await send(piece)
         finally:
-            slot.release()
+            slots.release()
 
     try:
         async with anyio.create_task_group() as group, aclosing(pieces):
             async for piece in pieces:
-                await slot.acquire()
+                await slots.acquire()
                 group.start_soon(run, piece)
     except BaseExceptionGroup as errors:
         raise _first(errors) from None
