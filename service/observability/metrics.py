@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    NO_CONDITIONS,
     ByteRange,
     Download,
     ExpectedChecksums,
@@ -25,6 +26,7 @@ from service.storage.base import (
     ObjectStore,
     Page,
     PresignMethod,
+    ReadConditions,
     SignedURL,
     StorageError,
     Written,
@@ -126,9 +128,13 @@ class InstrumentedStore:
         return written
 
     async def get(
-        self, key: str, *, byte_range: ByteRange | None = None, if_none_match: str | None = None
+        self,
+        key: str,
+        *,
+        byte_range: ByteRange | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
     ) -> Download:
-        call = self.inner.get(key, byte_range=byte_range, if_none_match=if_none_match)
+        call = self.inner.get(key, byte_range=byte_range, conditions=conditions)
         download: Download = await self._timed("get", call)
         return download
 
