@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from service.observability.metrics import CLIENT_GONE
 from service.storage import base as storage
 
 PROBLEM_JSON = "application/problem+json"
-CLIENT_GONE = "client_disconnected"
 logger = logging.getLogger("bucketport.errors")
 
 STATUS_BY_ERROR: dict[type[storage.StorageError], int] = {
