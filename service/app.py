@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from service.api import objects, presign, problems, system
 from service.api.auth import TokenTable
+from service.api.date import DateHeader
 from service.api.limits import bounded_bodies
 from service.lifecycle import Lifecycle, Readiness, Slots
 from service.observability.metrics import InstrumentedStore, Metrics
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = N
         )
     app.add_middleware(system.fast_healthz)
     app.add_middleware(bounded_bodies, max_json_bytes=settings.max_json_bytes)
+    app.add_middleware(DateHeader)
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_middleware(lifecycle.middleware)
     return app

@@ -153,6 +153,14 @@ class Settings(BaseSettings):
     storage_threads: int = Field(
         32, ge=1, le=512, description="Size of the one thread pool for blocking storage calls."
     )
+    local_lock_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="Local store: longest wait for the commit lock (then 503)."
+    )
+    local_min_free_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=0,
+        description="Local store: /readyz fails when less space than this is free.",
+    )
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
     s3_public_endpoint_url: str | None = Field(
         None, description="Endpoint that presigned URLs are signed for, if not the one above."

@@ -14,9 +14,11 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
+from starlette.requests import ClientDisconnect
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    NO_CONDITIONS,
     ByteRange,
     Download,
     ExpectedChecksums,
@@ -24,11 +26,14 @@ from service.storage.base import (
     ObjectStore,
     Page,
     PresignMethod,
+    ReadConditions,
     SignedURL,
     StorageError,
     Written,
 )
 
+CLIENT_GONE = "client_disconnected"
+"""The code, in logs and metrics, of a request whose client went away before its body ended."""
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -85,6 +90,10 @@ class InstrumentedStore:
         except StorageError as exc:
             self._metrics.storage_errors.labels(self.backend, operation, exc.code).inc()
             raise
+        except ClientDisconnect:
+            # The body stopped because the client went away: not the store's failure.
+            self._metrics.storage_errors.labels(self.backend, operation, CLIENT_GONE).inc()
+            raise
         except Exception:
             self._metrics.storage_errors.labels(self.backend, operation, "internal").inc()
             raise
@@ -119,9 +128,13 @@ class InstrumentedStore:
         return written
 
     async def get(
-        self, key: str, *, byte_range: ByteRange | None = None, if_none_match: str | None = None
+        self,
+        key: str,
+        *,
+        byte_range: ByteRange | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
     ) -> Download:
-        call = self.inner.get(key, byte_range=byte_range, if_none_match=if_none_match)
+        call = self.inner.get(key, byte_range=byte_range, conditions=conditions)
         download: Download = await self._timed("get", call)
         return download
 

@@ -32,6 +32,8 @@ def open_store(settings: Settings) -> ObjectStore:
             blocking=blocking,
             presign_secret=presign_secret(settings),
             public_url=settings.public_url,
+            lock_timeout=settings.local_lock_timeout_seconds,
+            min_free_bytes=settings.local_min_free_bytes,
         )
     if scheme == "s3":
         from service.storage.s3 import S3Store

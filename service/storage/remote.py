@@ -4,12 +4,15 @@ listing cursors, part-wise upload bodies and streamed download bodies."""
 from __future__ import annotations
 
 import base64
-import binascii
-import json
+import math
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
 from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
 
@@ -18,13 +21,17 @@ from service.storage.base import (
     MAX_PRESIGN_SECONDS,
     SHA256_METADATA,
     InvalidArgument,
+    InvalidKey,
     StorageError,
     TooLarge,
 )
 from service.storage.keys import validate_key, validate_prefix
+from service.storage.listing import NOT_OURS, decode_token, encode_token
 from service.storage.threads import Blocking
 
 T = TypeVar("T")
+MAX_NAME_BYTES = 1024
+"""S3 keys and GCS object names are at most 1024 bytes, base prefix included."""
 
 
 def b64(digest: bytes) -> str:
@@ -59,7 +66,13 @@ class Namespace:
         self.base = f"{base.strip('/')}/" if base.strip("/") else ""
 
     def name(self, key: str) -> str:
-        return self.base + validate_key(key)
+        name = self.base + validate_key(key)
+        if len(name.encode()) > MAX_NAME_BYTES:
+            raise InvalidKey(
+                f"With the store's base prefix the key is {len(name.encode())} bytes; S3 and GCS "
+                f"allow {MAX_NAME_BYTES}."
+            )
+        return name
 
     def prefix(self, prefix: str) -> str:
         return self.base + validate_prefix(prefix)
@@ -79,20 +92,40 @@ class Namespace:
 
 def encode_cursor(token: str, prefix: str, delimiter: str | None) -> str:
     """The store's own page token, bound to the listing it came from, as opaque base64url."""
-    raw = json.dumps({"t": token, "p": prefix, "d": delimiter}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
+    return encode_token({"t": token, "p": prefix, "d": delimiter})
 
 
 def decode_cursor(cursor: str, prefix: str, delimiter: str | None) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        fields = json.loads(raw)
-        token, same = fields["t"], fields["p"] == prefix and fields["d"] == delimiter
-    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
-        raise InvalidArgument("The cursor is not one this service issued.") from exc
-    if not isinstance(token, str) or not same:
+    fields = decode_token(cursor)
+    if not isinstance(fields, dict) or not isinstance(fields.get("t"), str):
+        raise InvalidArgument(NOT_OURS)
+    if fields.get("p") != prefix or fields.get("d") != delimiter:
         raise InvalidArgument("The cursor belongs to a listing with another prefix or delimiter.")
-    return token
+    return str(fields["t"])
+
+
+async def sign_at_least(
+    expires_in: int,
+    sign: Callable[[int], str],
+    run: Callable[[Callable[[], str]], Awaitable[str]],
+    prefix: str,
+) -> tuple[str, datetime]:
+    """A URL signed by `sign(seconds)` that lives no less than `expires_in` seconds from now,
+    and the moment it expires, read from the URL itself (`{prefix}Date` + `{prefix}Expires`).
+
+    SigV4 and GCS V4 count from the signing time cut to the whole second, so a URL signed for N
+    seconds can die up to a second early: one more second is signed for. At the 7-day maximum,
+    which allows no more, signing waits for the next whole second instead.
+    """
+    seconds = expires_in + 1
+    if seconds > MAX_PRESIGN_SECONDS:
+        seconds = expires_in
+        await anyio.sleep(math.ceil(time.time()) - time.time())
+    url = await run(partial(sign, seconds))
+    query = parse_qs(urlsplit(url).query)
+    signed_at = datetime.strptime(query[prefix + "Date"][0], "%Y%m%dT%H%M%SZ")
+    lifetime = timedelta(seconds=int(query[prefix + "Expires"][0]))
+    return url, signed_at.replace(tzinfo=UTC) + lifetime
 
 
 def check_limit(limit: int) -> None:

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
 from contextlib import aclosing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -31,6 +31,7 @@ from botocore.exceptions import (
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    NO_CONDITIONS,
     BackendTimeout,
     BackendUnavailable,
     ByteRange,
@@ -45,6 +46,7 @@ from service.storage.base import (
     Page,
     PreconditionFailed,
     PresignMethod,
+    ReadConditions,
     SignedURL,
     StorageError,
     TooLarge,
@@ -61,6 +63,7 @@ from service.storage.remote import (
     encode_cursor,
     parts,
     send_overlapped,
+    sign_at_least,
     split_metadata,
     with_sha256,
 )
@@ -391,14 +394,32 @@ class S3Store:
         key: str,
         *,
         byte_range: ByteRange | None = None,
-        if_none_match: str | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
+    ) -> Download:
+        if byte_range is not None:
+            try:
+                download = await self._get(key, byte_range, conditions)
+            except InvalidRange:
+                # Preconditions come before the range (RFC 9110 §13.2.2), and a changed object
+                # is served whole whatever range was asked.
+                info = await self.head(key)
+                conditions.check(info)
+                if conditions.range_applies(info):
+                    raise
+            else:
+                if conditions.range_applies(download.info):
+                    return download
+                await download.aclose()  # If-Range: the client holds another version
+        return await self._get(key, None, conditions)
+
+    async def _get(
+        self, key: str, byte_range: ByteRange | None, conditions: ReadConditions
     ) -> Download:
         name = self._ns.name(key)
-        if if_none_match == "*":  # matches any object that exists
-            raise NotModified(await self.head(key))
         args: dict[str, Any] = {"Bucket": self._bucket, "Key": name}
-        if if_none_match is not None:
-            args["IfNoneMatch"] = _quoted(if_none_match)
+        tags = conditions.if_none_match
+        if tags is not None and len(tags.tags) == 1 and not tags.any:
+            args["IfNoneMatch"] = _quoted(tags.tags[0][0])  # S3 answers 304 without a body
         if byte_range is not None:
             args["Range"] = _range_header(byte_range)
         else:
@@ -407,7 +428,9 @@ class S3Store:
             response = await self._blocking.run(partial(self._client.get_object, **args))
         except ClientError as exc:
             if _status(exc) == 304:
-                raise NotModified(await self.head(key)) from None
+                info = await self.head(key)
+                conditions.check(info)  # If-Match / If-Unmodified-Since come first
+                raise NotModified(info) from None
             if _status(exc) == 416:
                 actual = str(exc.response.get("Error", {}).get("ActualObjectSize", ""))
                 raise InvalidRange(int(actual) if actual else (await self.head(key)).size) from None
@@ -416,16 +439,22 @@ class S3Store:
             raise s3_error(exc) from exc
         content_range = None
         size = int(response["ContentLength"])
+        body = response["Body"]
         if byte_range is not None:
             match = _CONTENT_RANGE.fullmatch(response.get("ContentRange", ""))
             if match is None:  # a store that ignored the Range header sent everything
-                response["Body"].close()
+                body.close()
                 raise BackendUnavailable("S3 did not honour the Range header.")
             first, last, size = (int(group) for group in match.groups())
             content_range = (first, last)
-        body = response["Body"]
+        info = _info(key, response, size)
+        try:
+            conditions.check(info)  # on the response itself: the version checked is the one sent
+        except StorageError:
+            body.close()
+            raise
         return Download(
-            info=_info(key, response, size),
+            info=info,
             chunks=BodyStream(body.read, body.close, self._blocking, s3_error),
             content_range=content_range,
         )
@@ -515,22 +544,14 @@ class S3Store:
             params["ContentType"] = content_type
             headers["Content-Type"] = content_type
         operation = "get_object" if method == "GET" else "put_object"
-        issued = datetime.now(UTC)
-        url = await self._run(
-            partial(
-                self._signer.generate_presigned_url,
-                operation,
-                Params=params,
-                ExpiresIn=expires_in,
-                HttpMethod=method,
+
+        def sign(seconds: int) -> str:
+            return self._signer.generate_presigned_url(
+                operation, Params=params, ExpiresIn=seconds, HttpMethod=method
             )
-        )
-        return SignedURL(
-            url=url,
-            method=method,
-            expires_at=issued + timedelta(seconds=expires_in),
-            headers=headers,
-        )
+
+        url, expires_at = await sign_at_least(expires_in, sign, self._run, "X-Amz-")
+        return SignedURL(url=url, method=method, expires_at=expires_at, headers=headers)
 
     async def check(self) -> None:
         try:
