@@ -40,10 +40,21 @@ test: install ## Run the whole local suite (unit, integration, contract, chart, 
 	$(RUN) pytest -m "not image and not drill" $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: install ## ruff (check and format) and yamllint; workflow schemas and zizmor run in make test
+lint: install ## ruff (check and format), yamllint, Redocly on the OpenAPI description; workflow schemas and zizmor run in make test
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) yamllint --strict .
+	deploy/bin/ensure-tools redocly
+	@mkdir -p build
+	$(RUN) python -m service openapi > build/openapi.json
+	$(TOOLS)/npm/node_modules/.bin/redocly lint --format stylish build/openapi.json  # rules: redocly.yaml
+
+.PHONY: client
+client: install ## Generate a Python client from the OpenAPI description into build/client/bucketport_client
+	@mkdir -p build
+	$(RUN) python -m service openapi > build/openapi.json
+	$(RUN) openapi-python-client generate --path build/openapi.json --meta none --fail-on-warning \
+	  --output-path build/client/bucketport_client --overwrite
 
 .PHONY: fmt
 fmt: install ## Format and fix what ruff can

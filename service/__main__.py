@@ -14,13 +14,14 @@ from service.settings import Settings, describe_error, unknown_variables, variab
 from service.storage.locations import writable_problem
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, or exit 2 with one line naming each bad variable."""
+def load_settings(*, store: bool = True, **overrides: object) -> Settings:
+    """Settings from the environment, or exit 2 with one line naming each bad variable.
+    With `store`, a local store's directory must be writable too."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         fail(describe_error(exc))
-    if problem := writable_problem(settings.storage_url):
+    if store and (problem := writable_problem(settings.storage_url)):
         fail(f"{variable('storage_url')}: {problem}")
     return settings
 
@@ -61,7 +62,7 @@ def serve(
     from service.observability.logging import configure_logging
     from service.server import serve as run_server
 
-    overrides = {
+    overrides: dict[str, object] = {
         name: value
         for name, value in (("log_format", log_format), ("log_level", log_level))
         if value is not None
@@ -71,6 +72,17 @@ def serve(
     for warning in unknown_variables():
         logging.getLogger("bucketport").warning(warning)
     run_server(settings, host=host, port=port, workers=workers)
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI description (as served at /openapi.json) on stdout."""
+    import json
+
+    from service.app import create_app
+
+    settings = load_settings(store=False, auth_enabled=False)
+    click.echo(json.dumps(create_app(settings).openapi(), indent=2))
 
 
 @cli.command()

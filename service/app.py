@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
@@ -26,6 +27,13 @@ Store and serve objects on S3, Google Cloud Storage or local disk through one AP
 Authenticate with `Authorization: Bearer <token>`; tokens carry `read` and/or `write` scopes.
 Every error is `application/problem+json` (RFC 9457) with a stable `code`.
 """
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route function's name (put_object, list_objects, ...): what generated clients call
+    their methods, so renaming one is an API change (tests/integration/test_openapi.py)."""
+    return route.name
 
 
 def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = None) -> FastAPI:
@@ -59,10 +67,18 @@ def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = N
         title="bucketport",
         version=system.app_version(),
         description=DESCRIPTION,
+        license_info=LICENSE,
+        # one server: the path prefix the service is reached under (FastAPI would otherwise
+        # put the root path in front of "/", and a client could pick the wrong one)
+        servers=[{"url": settings.root_path or "/"}],
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
-        redoc_url=None,
         static_url="/docs/assets",
     )
+    # Set on the instance rather than passed above (FastAPI deprecates the argument, meaning
+    # servers should set it): this way the prefix holds with any server, and requests that
+    # arrive with the prefix (proxy keeps it) or without it (proxy strips it) both route.
+    app.root_path = settings.root_path
     app.state.settings = settings
     app.state.tokens = TokenTable(settings.tokens)
     app.state.presign_secret = presign_secret(settings)

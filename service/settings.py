@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -95,6 +96,13 @@ class Settings(BaseSettings):
         None,
         description="Base URL clients use to reach the service (local signed URLs point here).",
     )
+    root_path: str = Field(
+        "",
+        description=(
+            "Path prefix the service is reached under behind a proxy (an Ingress or Gateway "
+            "route), e.g. /files; served with or without it. Empty: none."
+        ),
+    )
     drain_seconds: float = Field(
         10.0, ge=0, le=3600, description="How long in-flight requests may finish after SIGTERM."
     )
@@ -150,6 +158,13 @@ class Settings(BaseSettings):
     def _usable_store(cls, value: str) -> str:
         if problem := storage_url_problem(value):
             raise ValueError(problem)
+        return value
+
+    @field_validator("root_path")
+    @classmethod
+    def _path_prefix(cls, value: str) -> str:
+        if value and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
+            raise ValueError(f"{value!r} must look like /files or /api/files (no trailing /)")
         return value
 
     @field_validator("presign_secret")

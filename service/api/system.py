@@ -10,6 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from service.api.models import Health, VersionInfo
 from service.api.problems import problem, responses
 
+# Open routes say so (`security: []`) rather than leaving a reader to guess.
+OPEN: dict[str, object] = {"security": []}
 router = APIRouter(tags=["operations"])
 
 DISTRIBUTION = "bucketport"
@@ -22,7 +24,11 @@ def app_version() -> str:
         return "0.0.0+unknown"
 
 
-@router.get("/healthz", summary="Liveness: the process answers (never touches storage)")
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers (never touches storage)",
+    openapi_extra=OPEN,
+)
 async def healthz() -> Health:
     return Health(status="ok")
 
@@ -31,6 +37,7 @@ async def healthz() -> Health:
     "/readyz",
     summary="Readiness: storage reachable and not draining",
     responses=responses(503),
+    openapi_extra=OPEN,
 )
 async def readyz(request: Request) -> Response:
     if request.app.state.lifecycle.draining:
@@ -41,7 +48,7 @@ async def readyz(request: Request) -> Response:
     return Response(Health(status="ok").model_dump_json(), media_type="application/json")
 
 
-@router.get("/version", summary="Build and backend")
+@router.get("/version", summary="Build and backend", openapi_extra=OPEN)
 async def version_info(request: Request) -> VersionInfo:
     return VersionInfo(
         name=DISTRIBUTION, version=app_version(), backend=request.app.state.store.backend
@@ -52,6 +59,7 @@ async def version_info(request: Request) -> VersionInfo:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
+    openapi_extra=OPEN,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
 async def metrics(request: Request) -> Response:
