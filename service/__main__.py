@@ -14,14 +14,18 @@ from service.settings import Settings, describe_error, unknown_variables, variab
 from service.storage.locations import writable_problem
 
 
-def load_settings(*, store: bool = True, **overrides: object) -> Settings:
-    """Settings from the environment, or exit 2 with one line naming each bad variable.
-    With `store`, a local store's directory must be writable too."""
+def read_settings(**overrides: object) -> Settings:
+    """Settings from the environment, or exit 2 with one line naming each bad variable."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         fail(describe_error(exc))
-    if store and (problem := writable_problem(settings.storage_url)):
+
+
+def load_settings(**overrides: object) -> Settings:
+    """read_settings, and a local store's directory must be writable too."""
+    settings = read_settings(**overrides)
+    if problem := writable_problem(settings.storage_url):
         fail(f"{variable('storage_url')}: {problem}")
     return settings
 
@@ -81,7 +85,7 @@ def openapi() -> None:
 
     from service.app import create_app
 
-    settings = load_settings(store=False, auth_enabled=False)
+    settings = read_settings(auth_enabled=False)
     click.echo(json.dumps(create_app(settings).openapi(), indent=2))
 
 
