@@ -10,7 +10,7 @@ from datetime import UTC
 from email.utils import format_datetime
 
 from service.api.problems import ApiError
-from service.storage.base import ByteRange, ObjectInfo
+from service.storage.base import DEFAULT_CONTENT_TYPE, ByteRange, ObjectInfo
 
 META_PREFIX = "x-meta-"
 MAX_METADATA_BYTES = 2048
@@ -96,13 +96,13 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
         "ETag": f'"{info.etag}"',
         # SDKs hand back their own UTC tzinfo (botocore: dateutil's tzutc), which usegmt rejects.
         "Last-Modified": format_datetime(info.last_modified.astimezone(UTC), usegmt=True),
-        "Content-Type": info.content_type,
+        "Content-Type": info.content_type or DEFAULT_CONTENT_TYPE,
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",
         # Objects are user content: never let a browser run them in the API's origin.
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
-    headers.update(meta_headers(info.metadata))
+    headers.update(meta_headers(info.metadata or {}))
     if "sha256" in info.checksums:
         headers["x-checksum-sha256"] = info.checksums["sha256"]
     return headers

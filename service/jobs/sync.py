@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from tqdm import tqdm
 
-from service.storage.base import NotFound, ObjectInfo, ObjectStore
+from service.storage.base import DEFAULT_CONTENT_TYPE, NotFound, ObjectInfo, ObjectStore
 
 
 @dataclass
@@ -98,8 +98,9 @@ async def sync(
                     await target.put(
                         info.key,
                         download.chunks,
-                        content_type=info.content_type,
-                        metadata=info.metadata,
+                        # from the GET: a listing may not carry them (S3's does not)
+                        content_type=download.info.content_type or DEFAULT_CONTENT_TYPE,
+                        metadata=download.info.metadata,
                     )
                 finally:
                     await download.aclose()
