@@ -21,6 +21,11 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 PresignMethod = Literal["GET", "PUT"]
 
+SHA256_METADATA = "bucketport-sha256"
+"""Metadata name under which S3 (multipart) and GCS objects carry the SHA-256 (base64) of their
+body: the service records one for everything it writes, so any two stores share a checksum.
+Adapters move it into `ObjectInfo.checksums`; it never shows up as user metadata."""
+
 
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:

@@ -61,6 +61,8 @@ from service.storage.remote import (
     encode_cursor,
     parts,
     send_in_order,
+    split_metadata,
+    with_sha256,
 )
 from service.storage.threads import Blocking
 from service.storage.transfer import Digests
@@ -105,7 +107,7 @@ def _errors(response: requests.Response) -> StorageError:
 
 
 def _info(key: str, blob: Any) -> ObjectInfo:
-    checksums = {}
+    metadata, checksums = split_metadata(blob.metadata)
     if blob.md5_hash:  # composite objects have none
         checksums["md5"] = blob.md5_hash
     if blob.crc32c:
@@ -117,7 +119,7 @@ def _info(key: str, blob: Any) -> ObjectInfo:
         last_modified=blob.updated.astimezone(UTC),
         content_type=blob.content_type or DEFAULT_CONTENT_TYPE,
         version=str(blob.generation),
-        metadata=dict(blob.metadata or {}),
+        metadata=metadata,
         checksums=checksums,
     )
 
@@ -238,7 +240,9 @@ class GcsStore:
             generation = before.generation  # for "*": the generation seen just now
         blob = self._bucket.blob(name)
         blob.content_type = content_type
-        blob.metadata = dict(metadata) if metadata else None
+        # Known before the body: recorded now (verified before the upload is finalized).
+        expected_sha256 = checksums.sha256 if checksums is not None else None
+        blob.metadata = with_sha256(metadata, expected_sha256) or None
         if checksums is not None and checksums.md5 is not None:
             blob.md5_hash = b64(checksums.md5)  # GCS checks it again when finalizing
         digests = Digests(checksums)
@@ -248,12 +252,31 @@ class GcsStore:
                 await self._blocking.run(digests.update, first)  # hashing is CPU work
                 if last:
                     digests.verify()
+                    blob.metadata = with_sha256(metadata, digests.sha256)
                     await self._run(partial(self._upload_one, blob, first, generation))
                 else:
                     blob = await self._upload_resumable(blob, first, body, digests, generation)
+                    if expected_sha256 is None:
+                        await self._record_sha256(blob, metadata, digests)
         except NotFound as exc:  # an upload has no object to miss, only a bucket
             raise BackendUnavailable("The configured GCS bucket does not exist.") from exc
         return Written(info=_info(key, blob), created=before is None)
+
+    async def _record_sha256(
+        self, blob: Any, metadata: Mapping[str, str] | None, digests: Digests
+    ) -> None:
+        """Add the SHA-256 learnt while uploading to the object's metadata (a metadata patch
+        of exactly this generation: the body and the ETag stay as they are)."""
+        blob.metadata = with_sha256(metadata, digests.sha256)
+        with suppress(PreconditionFailed, NotFound):  # replaced meanwhile: that write stands
+            await self._run(
+                partial(
+                    blob.patch,
+                    if_generation_match=blob.generation,
+                    timeout=self._timeout,
+                    retry=self._retry,
+                )
+            )
 
     def _upload_one(self, blob: Any, data: bytes, generation: int | None) -> None:
         blob.upload_from_string(

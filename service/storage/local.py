@@ -35,6 +35,7 @@ from service.storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     MAX_PRESIGN_SECONDS,
+    SHA256_METADATA,
     BackendUnavailable,
     ByteRange,
     Download,
@@ -233,7 +234,8 @@ class LocalStore:
             trailer = {
                 "etag": sha256.hex()[:32],
                 "content_type": content_type,
-                "metadata": dict(metadata or {}),
+                # The reserved name is a checksum elsewhere; the trailer has its own.
+                "metadata": {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA},
                 "checksums": {"sha256": _b64(sha256)}
                 | ({"md5": _b64(digests.md5)} if digests.md5 else {}),
             }

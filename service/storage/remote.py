@@ -6,13 +6,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from typing import TypeVar
 
 import anyio
 
-from service.storage.base import CHUNK_SIZE, MAX_PRESIGN_SECONDS, InvalidArgument, StorageError
+from service.storage.base import (
+    CHUNK_SIZE,
+    MAX_PRESIGN_SECONDS,
+    SHA256_METADATA,
+    InvalidArgument,
+    StorageError,
+)
 from service.storage.keys import validate_key, validate_prefix
 from service.storage.threads import Blocking
 from service.storage.transfer import rechunk
@@ -22,6 +28,23 @@ T = TypeVar("T")
 
 def b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
+
+
+def split_metadata(stored: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(user metadata, checksums) from an object's stored metadata: the recorded SHA-256 is a
+    checksum, not something the user set."""
+    metadata = dict(stored or {})
+    sha256 = metadata.pop(SHA256_METADATA, None)
+    return metadata, ({"sha256": sha256} if sha256 else {})
+
+
+def with_sha256(metadata: Mapping[str, str] | None, sha256: bytes | None) -> dict[str, str]:
+    """User metadata plus the recorded SHA-256 (any value the caller sent under that name is
+    replaced: only a digest the adapter verified is ever recorded)."""
+    stored = {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA}
+    if sha256 is not None:
+        stored[SHA256_METADATA] = b64(sha256)
+    return stored
 
 
 class Namespace:

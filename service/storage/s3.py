@@ -62,6 +62,8 @@ from service.storage.remote import (
     encode_cursor,
     parts,
     send_in_order,
+    split_metadata,
+    with_sha256,
 )
 from service.storage.threads import Blocking
 from service.storage.transfer import Digests
@@ -74,6 +76,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 MAX_PARTS = 10_000
+COPY_LIMIT = 5 * 1024**3
+"""The largest object CopyObject copies in one request."""
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 _NOT_FOUND = {"NoSuchKey", "NotFound", "NoSuchVersion", "404"}
 _PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
@@ -146,11 +150,12 @@ def version_id(response: Mapping[str, Any]) -> str | None:
 
 def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
     etag = str(response["ETag"]).strip('"')
-    checksums: dict[str, str] = {}
+    metadata, checksums = split_metadata(response.get("Metadata"))
     sha256 = response.get("ChecksumSHA256")
-    # Multipart objects carry a checksum of the part checksums, not of the object.
+    # Multipart objects carry a checksum of the part checksums, not of the object; the
+    # service records their SHA-256 in metadata instead.
     if sha256 and "-" not in etag and "-" not in sha256:
-        checksums["sha256"] = sha256
+        checksums.setdefault("sha256", sha256)  # what the service recorded comes first
     return ObjectInfo(
         key=key,
         size=size,
@@ -158,7 +163,7 @@ def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
         last_modified=response["LastModified"].astimezone(UTC),
         content_type=response.get("ContentType") or DEFAULT_CONTENT_TYPE,
         version=version_id(response),
-        metadata=dict(response.get("Metadata") or {}),
+        metadata=metadata,
         checksums=checksums,
     )
 
@@ -237,11 +242,13 @@ class S3Store:
             condition["IfNoneMatch"] = "*"
         elif if_match is not None and before is not None:
             condition["IfMatch"] = _quoted(before.etag)  # for "*": the version seen just now
+        expected_sha256 = checksums.sha256 if checksums is not None else None
         common: dict[str, Any] = {
             "Bucket": self._bucket,
             "Key": name,
             "ContentType": content_type,
-            "Metadata": dict(metadata or {}),
+            # Known before the body: recorded now (verified before the upload completes).
+            "Metadata": with_sha256(metadata, expected_sha256),
         }
         digests = Digests(checksums)
         try:
@@ -252,9 +259,11 @@ class S3Store:
                     response = await self._put_one(first, digests, common | condition)
                 else:
                     response = await self._put_parts(first, body, digests, common, condition)
+                    if expected_sha256 is None:
+                        response = await self._record_sha256(common, response, digests)
         except NotFound as exc:
             raise PreconditionFailed() from exc  # If-Match on a key deleted meanwhile
-        known = {"sha256": digests.sha256 if last else None, "md5": digests.md5}
+        known = {"sha256": digests.sha256, "md5": digests.md5}
         info = ObjectInfo(
             key=key,
             size=digests.size,
@@ -262,7 +271,7 @@ class S3Store:
             last_modified=datetime.now(UTC).replace(microsecond=0),
             content_type=content_type,
             version=version_id(response),
-            metadata=dict(metadata or {}),
+            metadata=split_metadata(metadata)[0],
             checksums={algo: b64(value) for algo, value in known.items() if value},
         )
         return Written(info=info, created=before is None)
@@ -324,6 +333,31 @@ class S3Store:
             with anyio.CancelScope(shield=True):
                 await self._abort(common["Key"], upload)
             raise
+
+    async def _record_sha256(self, common: dict[str, Any], completed: Any, digests: Digests) -> Any:
+        """Add the SHA-256 learnt while uploading to a multipart object's metadata.
+
+        S3 keeps no whole-object SHA-256 for multipart uploads and metadata cannot change after
+        CreateMultipartUpload, so the object is copied onto itself (server-side, only if it is
+        still the one just written). Above CopyObject's 5 GiB limit it stays unrecorded.
+        """
+        if digests.size > COPY_LIMIT:
+            return completed
+        try:
+            copied = await self._run(
+                partial(
+                    self._client.copy_object,
+                    CopySource={"Bucket": self._bucket, "Key": common["Key"]},
+                    CopySourceIfMatch=str(completed["ETag"]),
+                    MetadataDirective="REPLACE",
+                    ChecksumAlgorithm="SHA256",  # the copy is one object: a full-object checksum
+                    **(common | {"Metadata": with_sha256(common["Metadata"], digests.sha256)}),
+                )
+            )
+        except (PreconditionFailed, NotFound):
+            return completed  # replaced or deleted meanwhile: that write's metadata stands
+        result = copied["CopyObjectResult"]
+        return {"ETag": result["ETag"], "VersionId": copied.get("VersionId")}
 
     def _upload_part(
         self, name: str, upload: str, number: int, data: bytes

@@ -59,9 +59,12 @@ module "eks" {
   endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
   endpoint_private_access      = true
 
-  vpc_id                   = module.vpc.vpc_id
-  subnet_ids               = module.vpc.private_subnets
-  control_plane_subnet_ids = module.vpc.intra_subnets
+  vpc_id     = module.vpc.vpc_id
+  subnet_ids = module.vpc.private_subnets
+  # The module gives the cluster coalescelist(control_plane_subnet_ids, subnet_ids), and Auto
+  # Mode runs its nodes in the cluster's subnets: with Auto Mode they must be the private
+  # subnets (NAT egress for image pulls, S3, Pod Identity), as in upstream's Auto Mode example.
+  control_plane_subnet_ids = var.auto_mode ? [] : module.vpc.intra_subnets
 
   # Pod Identity replaces IRSA; turn this on only for the chart's IRSA option.
   enable_irsa = var.enable_irsa

@@ -2,6 +2,7 @@ module "pod_identity" {
   source = "../modules/aws-pod-identity"
 
   cluster_name    = module.eks.cluster_name
+  cluster_arn     = module.eks.cluster_arn
   namespace       = var.namespace
   service_account = var.service_account_name
   role_name       = "${var.name}-pod"

@@ -28,7 +28,7 @@ variable "tags" {
 # --- network --------------------------------------------------------------------------
 
 variable "vpc_cidr" {
-  description = "CIDR of the VPC; a /16 leaves room for three /20 private subnets."
+  description = "CIDR of the VPC (/16 or larger): its first quarter holds four private /20 subnets (for a /16), then public and intra /24 subnets."
   type        = string
   default     = "10.0.0.0/16"
 
@@ -39,13 +39,13 @@ variable "vpc_cidr" {
 }
 
 variable "az_count" {
-  description = "Number of availability zones to spread subnets over."
+  description = "Number of availability zones to spread subnets over (2-4); null takes three, or two where the region has only two. A count the region cannot meet fails at plan."
   type        = number
-  default     = 3
+  default     = null
 
   validation {
-    condition     = var.az_count >= 2 && var.az_count <= 4
-    error_message = "az_count must be between 2 and 4 (EKS needs at least two zones)."
+    condition     = var.az_count == null || try(var.az_count >= 2 && var.az_count <= 4 && floor(var.az_count) == var.az_count, false)
+    error_message = "az_count must be 2, 3, 4 or null (EKS needs at least two zones; the subnet layout has room for four)."
   }
 }
 

@@ -12,6 +12,7 @@ import anyio.lowlevel
 import pytest
 
 from service.storage.base import (
+    SHA256_METADATA,
     ByteRange,
     ChecksumMismatch,
     ExpectedChecksums,
@@ -248,6 +249,28 @@ async def test_matching_checksums_are_accepted(backend: Backend, size: str) -> N
     for algorithm, value in info.checksums.items():  # whatever a store reports must be right
         if algorithm in known:
             assert value == base64.b64encode(known[algorithm]).decode()
+
+
+@pytest.mark.parametrize("size", ["empty", "small", "multipart"])
+@pytest.mark.parametrize("sent", [False, True], ids=["unknown", "sent"])
+async def test_every_write_records_its_sha256(backend: Backend, size: str, sent: bool) -> None:
+    """Whatever the size and whether or not the writer sent one, head() and list() report the
+    body's SHA-256 (sync compares on it across stores); it never shows up as user metadata."""
+    data = os.urandom({"empty": 0, "small": 10, "multipart": backend.part_size + 1}[size])
+    digest = hashlib.sha256(data).digest()
+    expected = base64.b64encode(digest).decode()
+    checksums = ExpectedChecksums(sha256=digest) if sent else None
+    # A value a client smuggles in under the reserved name is never what gets recorded.
+    metadata = {"owner": "ana", SHA256_METADATA: base64.b64encode(b"x" * 32).decode()}
+    written = await backend.store.put("hashed", body(data), metadata=metadata, checksums=checksums)
+    assert written.info.checksums["sha256"] == expected
+    head = await backend.store.head("hashed")
+    assert head.metadata == {"owner": "ana"}
+    assert head.checksums["sha256"] == expected
+    (listed,) = (await backend.store.list("hashed")).items
+    assert SHA256_METADATA not in (listed.metadata or {})
+    if not backend.name.startswith("s3"):  # an S3 listing carries neither; sync asks head()
+        assert listed.checksums["sha256"] == expected
 
 
 async def test_metadata_round_trip(backend: Backend) -> None:

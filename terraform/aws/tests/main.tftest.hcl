@@ -249,3 +249,93 @@ run "rejects_an_empty_api_allow_list" {
 
   expect_failures = [var.endpoint_public_access_cidrs]
 }
+
+run "auto_mode_nodes_get_the_private_subnets" {
+  command = apply
+
+  # Auto Mode runs its nodes in the cluster's subnets: no intra subnets may take their place.
+  assert {
+    condition     = length(local.intra_subnets) == 0
+    error_message = "With Auto Mode the cluster must get only the private (NAT) subnets."
+  }
+
+  assert {
+    condition     = local.private_subnets == ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"]
+    error_message = "Nodes run in the private /20 subnets."
+  }
+}
+
+run "managed_node_groups_keep_intra_subnets" {
+  command = apply
+
+  variables {
+    auto_mode = false
+  }
+
+  assert {
+    condition     = local.intra_subnets == ["10.0.68.0/24", "10.0.69.0/24", "10.0.70.0/24"]
+    error_message = "Without Auto Mode the control plane ENIs get intra subnets."
+  }
+}
+
+run "four_zones_do_not_overlap" {
+  command = apply
+
+  variables {
+    az_count  = 4
+    auto_mode = false
+  }
+
+  override_data {
+    target = data.aws_availability_zones.available
+    values = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d"] }
+  }
+
+  assert {
+    condition = (
+      local.private_subnets == ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"] &&
+      local.public_subnets == ["10.0.64.0/24", "10.0.65.0/24", "10.0.66.0/24", "10.0.67.0/24"] &&
+      local.intra_subnets == ["10.0.68.0/24", "10.0.69.0/24", "10.0.70.0/24", "10.0.71.0/24"]
+    )
+    error_message = "Four zones: private /20s in 10.0.0.0/18, public and intra /24s after them."
+  }
+}
+
+run "two_zone_region_takes_two_by_default" {
+  command = apply
+
+  override_data {
+    target = data.aws_availability_zones.available
+    values = { names = ["us-west-1a", "us-west-1c"] }
+  }
+
+  assert {
+    condition     = local.azs == ["us-west-1a", "us-west-1c"]
+    error_message = "Without az_count a two-zone region uses its two zones."
+  }
+}
+
+run "too_few_zones_fail_at_plan" {
+  command = plan
+
+  variables {
+    az_count = 3
+  }
+
+  override_data {
+    target = data.aws_availability_zones.available
+    values = { names = ["us-west-1a", "us-west-1c"] }
+  }
+
+  expect_failures = [data.aws_availability_zones.available]
+}
+
+run "rejects_five_zones" {
+  command = plan
+
+  variables {
+    az_count = 5
+  }
+
+  expect_failures = [var.az_count]
+}

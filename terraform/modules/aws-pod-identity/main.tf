@@ -1,7 +1,9 @@
 data "aws_caller_identity" "current" {}
 
-# Trust only EKS Pod Identity, and only for this cluster, namespace and service account
-# (the agent sets these session tags when it assumes the role).
+# Trust only EKS Pod Identity, only from this account, and only for this cluster (by ARN, which
+# names account and region too, not by a name any other cluster may share), namespace and
+# service account: EKS Pod Identity sets these session tags when it assumes the role
+# (EKS user guide: pod-id-role, pod-id-abac).
 data "aws_iam_policy_document" "assume" {
   statement {
     sid     = "EksPodIdentity"
@@ -20,8 +22,8 @@ data "aws_iam_policy_document" "assume" {
 
     condition {
       test     = "StringEquals"
-      variable = "aws:RequestTag/eks-cluster-name"
-      values   = [var.cluster_name]
+      variable = "aws:RequestTag/eks-cluster-arn"
+      values   = [var.cluster_arn]
     }
 
     condition {
@@ -47,22 +49,28 @@ resource "aws_iam_role" "this" {
   tags                 = var.tags
 }
 
-# Exactly what the service's S3 adapter calls, on this bucket only.
+# Exactly what the service's S3 adapter (service/storage/s3.py) calls, on this bucket only;
+# tests/terraform/test_least_privilege.py derives the same set from the adapter's code:
+#   list_objects_v2, head_bucket (readiness)                 -> s3:ListBucket
+#   get_object, head_object, presigned GET                   -> s3:GetObject
+#   put_object, create_multipart_upload, upload_part,
+#   complete_multipart_upload, presigned PUT                 -> s3:PutObject
+#   delete_object                                            -> s3:DeleteObject
+#   abort_multipart_upload                                   -> s3:AbortMultipartUpload
 data "aws_iam_policy_document" "bucket" {
   statement {
     sid       = "ListBucket"
-    actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:GetBucketLocation"]
+    actions   = ["s3:ListBucket"]
     resources = [var.bucket_arn]
   }
 
   statement {
     sid = "ReadWriteObjects"
     actions = [
+      "s3:AbortMultipartUpload",
+      "s3:DeleteObject",
       "s3:GetObject",
       "s3:PutObject",
-      "s3:DeleteObject",
-      "s3:AbortMultipartUpload",
-      "s3:ListMultipartUploadParts",
     ]
     resources = ["${var.bucket_arn}/*"]
   }

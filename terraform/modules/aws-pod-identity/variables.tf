@@ -8,6 +8,16 @@ variable "cluster_name" {
   }
 }
 
+variable "cluster_arn" {
+  description = "ARN of that cluster; the role trusts Pod Identity sessions tagged with it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:eks:[a-z0-9-]+:[0-9]{12}:cluster/[0-9A-Za-z][A-Za-z0-9_-]*$", var.cluster_arn))
+    error_message = "cluster_arn must be an EKS cluster ARN."
+  }
+}
+
 variable "namespace" {
   description = "Kubernetes namespace of the workload's service account."
   type        = string

@@ -1,11 +1,16 @@
+# The provider re-validates policy JSON at plan: the mock must return a real policy document.
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
 }
 
 variables {
   cluster_name    = "bucketport"
+  cluster_arn     = "arn:aws:eks:eu-west-1:123456789012:cluster/bucketport"
   namespace       = "files"
   service_account = "api"
   role_name       = "bucketport-pod"
@@ -31,7 +36,7 @@ run "trust_is_pod_identity_for_one_service_account" {
       for c in data.aws_iam_policy_document.assume.statement[0].condition : "${c.variable}=${join(",", c.values)}"
       ]) == toset([
       "aws:SourceAccount=123456789012",
-      "aws:RequestTag/eks-cluster-name=bucketport",
+      "aws:RequestTag/eks-cluster-arn=arn:aws:eks:eu-west-1:123456789012:cluster/bucketport",
       "aws:RequestTag/kubernetes-namespace=files",
       "aws:RequestTag/kubernetes-service-account=api",
     ])
