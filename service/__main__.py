@@ -64,6 +64,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API (settings from BUCKETPORT_* variables)."""
     from service.observability.logging import configure_logging
+    from service.observability.tracing import tracing_enabled
     from service.server import serve as run_server
 
     overrides: dict[str, object] = {
@@ -72,7 +73,7 @@ def serve(
         if value is not None
     }
     settings = load_settings(**overrides)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, tracing=tracing_enabled())
     for warning in unknown_variables():
         logging.getLogger("bucketport").warning(warning)
     run_server(settings, host=host, port=port, workers=workers)

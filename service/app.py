@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -16,8 +17,12 @@ from service.api.auth import TokenTable
 from service.lifecycle import Lifecycle, Readiness
 from service.observability.metrics import InstrumentedStore, Metrics
 from service.observability.middleware import RequestObserver
+from service.observability.tracing import instrument, start_tracing, tracing_enabled
 from service.settings import Settings
 from service.storage.factory import open_store, presign_secret
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 logger = logging.getLogger("bucketport")
 
@@ -36,15 +41,23 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    lifecycle: Lifecycle | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """The app; traced when OTEL_* variables turn tracing on (or a test passes a provider)."""
     settings = settings or Settings()
     lifecycle = lifecycle or Lifecycle()
     metrics = Metrics()
+    if tracer_provider is None and tracing_enabled():
+        tracer_provider = start_tracing()
+    tracer = tracer_provider.get_tracer("bucketport") if tracer_provider else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Clients are made once per process here, and closed once on the way out.
-        store = InstrumentedStore(open_store(settings), metrics)
+        store = InstrumentedStore(open_store(settings), metrics, tracer)
         app.state.store = store
         app.state.readiness = Readiness(
             store,
@@ -98,4 +111,6 @@ def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = N
         )
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_middleware(lifecycle.middleware)
+    if tracer_provider is not None:
+        instrument(app, tracer_provider)  # outermost: the access log line sees the span
     return app

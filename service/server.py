@@ -15,6 +15,7 @@ import uvicorn
 from service.app import create_app
 from service.lifecycle import Lifecycle
 from service.observability.logging import logging_config
+from service.observability.tracing import tracing_enabled
 from service.settings import Settings
 
 logger = logging.getLogger("bucketport")
@@ -78,7 +79,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
             port=port,
             workers=workers,
             # each worker process applies it: the parent's configuration does not carry over
-            log_config=logging_config(settings.log_level, settings.log_format),
+            log_config=logging_config(
+                settings.log_level, settings.log_format, tracing=tracing_enabled()
+            ),
             access_log=False,
             server_header=False,
             timeout_graceful_shutdown=int(settings.drain_seconds) or 1,

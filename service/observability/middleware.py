@@ -13,7 +13,6 @@ from service.observability.metrics import Metrics
 
 access_log = logging.getLogger("bucketport.access")
 _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
-_TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -33,12 +32,10 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = trace_id = b""
+        request_id = b""
         for name, value in scope["headers"]:
             if name == b"x-request-id" and _SAFE_ID.match(value):
                 request_id = value
-            elif name == b"traceparent" and (match := _TRACEPARENT.match(value)):
-                trace_id = match.group(1)
         request_id = request_id or uuid.uuid4().hex.encode()
         scope.setdefault("state", {})["request_id"] = request_id.decode()
         status = 500
@@ -74,7 +71,7 @@ class RequestObserver:
             self.metrics.bytes_in.inc(received)
             self.metrics.bytes_out.inc(sent)
             access_log.log(
-                logging.DEBUG if scope["path"] in PROBES else logging.INFO,
+                logging.DEBUG if template in PROBES else logging.INFO,
                 "%s %s %d",
                 method,
                 template,
@@ -87,7 +84,6 @@ class RequestObserver:
                     "bytes_out": sent,
                     "duration_ms": round(duration * 1000, 3),
                     "request_id": request_id.decode(),
-                    "trace_id": trace_id.decode() or None,
                     "principal": scope["state"].get("principal"),
                 },
             )
