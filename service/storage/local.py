@@ -44,6 +44,7 @@ from service.storage.base import (
     InvalidKey,
     NotFound,
     NotModified,
+    NotSupported,
     ObjectInfo,
     Page,
     PresignMethod,
@@ -167,17 +168,25 @@ class LocalStore:
         blocking: Blocking,
         presign_secret: bytes,
         public_url: str | None = None,
+        read_only: bool = False,
     ) -> None:
+        """With `read_only` (a sync source, a dry run) the root must already be a store and
+        nothing under it is created, touched or cleaned up; writes are refused."""
         self.root = root.resolve()
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
-        self._objects.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(exist_ok=True)
         self._lock_path = self.root / ".lock"
-        self._lock_path.touch(exist_ok=True)
         self._blocking = blocking
         self._secret = presign_secret
         self._public_url = (public_url or "").rstrip("/")
+        self.read_only = read_only
+        if read_only:
+            if not self._objects.is_dir():
+                raise NotFound(f"{self.root} is not a bucketport store (no objects/ directory).")
+            return
+        self._objects.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(exist_ok=True)
+        self._lock_path.touch(exist_ok=True)
         self._remove_stale_uploads()
 
     # -- paths ---------------------------------------------------------------------------
@@ -224,6 +233,7 @@ class LocalStore:
         max_bytes: int | None = None,
     ) -> Written:
         dirs, leaf = _split(key)
+        self._writable()
         digests = Digests(checksums)
         fd, tmp_path = await self._blocking.run(self._new_upload)
         try:
@@ -282,8 +292,13 @@ class LocalStore:
             finally:
                 _close_all(fds)
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise NotSupported("This store was opened read-only.")
+
     async def delete(self, key: str) -> None:
         dirs, leaf = _split(key)
+        self._writable()
         await self._blocking.run(self._delete, dirs, leaf)
 
     def _delete(self, dirs: list[str], leaf: str) -> None:

@@ -1,0 +1,241 @@
+"""A plain local directory as a sync endpoint: keys are relative paths, '/'-separated.
+
+Only what sync needs (list, head, get, put, delete). Files are read in place and never changed
+when the directory is a source. When it is a destination, each file is written to a temporary
+name beside its final one and renamed, so a failed copy leaves nothing; its content type, user
+metadata and SHA-256 go into one extended attribute (`user.bucketport`) where the filesystem
+has them, and its mtime is the source object's. Without a recorded type, the type is guessed
+from the file name. Symlinks and special files are not followed or copied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import itertools
+import json
+import mimetypes
+import os
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from service.storage.base import (
+    CHUNK_SIZE,
+    DEFAULT_CONTENT_TYPE,
+    SHA256_METADATA,
+    ExpectedChecksums,
+    NotFound,
+    NotSupported,
+    ObjectInfo,
+    Written,
+)
+from service.storage.keys import validate_key
+from service.storage.remote import b64
+from service.storage.threads import Blocking
+from service.storage.transfer import Digests, rechunk
+
+XATTR = "user.bucketport"
+TMP_MARK = ".bucketport-tmp-"
+"""Temporary files carry this in their name; listings skip them."""
+
+
+def _stamp(stat: os.stat_result) -> str:
+    """What a recorded SHA-256 is valid for: this inode, size and mtime (a rewrite changes one)."""
+    return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _recorded(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(os.getxattr(path, XATTR, follow_symlinks=False)))
+    except (OSError, ValueError):
+        return {}
+
+
+def _info(key: str, path: Path, stat: os.stat_result, *, hash_body: bool) -> ObjectInfo:
+    recorded = _recorded(path)
+    checksums = {}
+    if recorded.get("stamp") == _stamp(stat) and recorded.get("sha256"):
+        checksums["sha256"] = str(recorded["sha256"])
+    elif hash_body:
+        checksums["sha256"] = _sha256_of(path)
+    content_type = recorded.get("content_type") or mimetypes.guess_type(key)[0]
+    return ObjectInfo(
+        key=key,
+        size=stat.st_size,
+        etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
+        last_modified=datetime.fromtimestamp(stat.st_mtime_ns / 1e9, UTC),
+        content_type=content_type or DEFAULT_CONTENT_TYPE,
+        metadata=dict(recorded.get("metadata") or {}),
+        checksums=checksums,
+    )
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return b64(digest.digest())
+
+
+class DirectoryStore:
+    backend = "directory"
+
+    def __init__(self, root: Path, *, blocking: Blocking, read_only: bool) -> None:
+        self.root = root.absolute()
+        self.read_only = read_only
+        self._blocking = blocking
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*validate_key(key).split("/"))
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def walk(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every regular file under the root as an object, in UTF-8 byte order of the keys
+        (the order every store lists in, so sync can merge two listings)."""
+        yield from self._walk(self.root, "", prefix)
+
+    async def batches(self, prefix: str, size: int) -> AsyncIterator[list[ObjectInfo]]:
+        """`walk` in lists of up to `size`, each read in the thread pool."""
+        entries = self.walk(prefix)
+        while batch := await self._blocking.run(_take, entries, size):
+            yield batch
+
+    def _walk(self, directory: Path, base: str, prefix: str) -> Iterator[ObjectInfo]:
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        # A directory sorts as its name plus '/', as its keys do.
+        named = sorted(
+            (e.name + ("/" if e.is_dir(follow_symlinks=False) else ""), e) for e in entries
+        )
+        for name, entry in named:
+            key = base + name
+            if not (key.startswith(prefix) or prefix.startswith(key)):
+                continue
+            if name.endswith("/"):
+                yield from self._walk(Path(entry.path), key, prefix)
+            elif entry.is_file(follow_symlinks=False) and TMP_MARK not in name:
+                stat = entry.stat(follow_symlinks=False)
+                yield _info(key, Path(entry.path), stat, hash_body=False)
+
+    async def head(self, key: str) -> ObjectInfo:
+        """With the SHA-256: the recorded one if the file is unchanged since, else computed."""
+        return await self._blocking.run(self._head, key, True)
+
+    def _head(self, key: str, hash_body: bool) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            stat = path.stat(follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise NotFound(f"No file {path}.") from exc
+        if not path.is_file() or path.is_symlink():
+            raise NotFound(f"{path} is not a regular file.")
+        return _info(key, path, stat, hash_body=hash_body)
+
+    async def get(self, key: str) -> _Download:
+        info = await self._blocking.run(self._head, key, False)
+        file = await self._blocking.run(self._path(key).open, "rb")
+        return _Download(info, file, self._blocking)
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def put(
+        self,
+        key: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        metadata: Mapping[str, str] | None = None,
+        checksums: ExpectedChecksums | None = None,
+        modified: datetime | None = None,
+    ) -> Written:
+        if self.read_only:
+            raise NotSupported("This directory is read-only here (a source or a dry run).")
+        path = self._path(key)
+        tmp = path.with_name(f".{path.name[:200]}{TMP_MARK}{secrets.token_hex(4)}")
+        await self._blocking.run(_make_parent, path)
+        existed = await self._blocking.run(path.exists)
+        digests = Digests(checksums)
+        file = await self._blocking.run(tmp.open, "xb")
+        try:
+            try:
+                async for chunk in rechunk(chunks):
+                    await self._blocking.run(_write_hashed, file, chunk, digests)
+            finally:
+                file.close()
+            digests.verify()
+            sha256 = b64(digests.sha256 or b"")
+            user = {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA}
+            record = {"content_type": content_type, "metadata": user}
+            await self._blocking.run(_finish, tmp, path, record, sha256, modified)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        info = await self._blocking.run(self._head, key, False)
+        return Written(info=info, created=not existed)
+
+    async def delete(self, key: str) -> None:
+        if self.read_only:
+            raise NotSupported("This directory is read-only here (a source or a dry run).")
+        with contextlib.suppress(FileNotFoundError):
+            await self._blocking.run(self._path(key).unlink)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _take(entries: Iterator[ObjectInfo], size: int) -> list[ObjectInfo]:
+    return list(itertools.islice(entries, size))
+
+
+def _make_parent(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _write_hashed(file: Any, chunk: bytes, digests: Digests) -> None:
+    digests.update(chunk)
+    file.write(chunk)
+
+
+def _finish(
+    tmp: Path, path: Path, record: dict[str, Any], sha256: str, modified: datetime | None
+) -> None:
+    if modified is not None:
+        ns = int(modified.timestamp() * 1e9)
+        os.utime(tmp, ns=(ns, ns))
+    record |= {"sha256": sha256, "stamp": _stamp(tmp.stat())}
+    try:
+        os.setxattr(tmp, XATTR, json.dumps(record, separators=(",", ":")).encode())
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP, errno.E2BIG, errno.ENOSPC):
+            raise  # no xattrs here: the body still arrives; type and metadata do not
+    os.replace(tmp, path)
+
+
+class _Download:
+    """The body of one file, read in the thread pool; closed by aclose or at the end."""
+
+    def __init__(self, info: ObjectInfo, file: Any, blocking: Blocking) -> None:
+        self.info = info
+        self._file = file
+        self._blocking = blocking
+        self.chunks: AsyncIterator[bytes] = self._read()
+
+    async def _read(self) -> AsyncIterator[bytes]:
+        try:
+            while chunk := await self._blocking.run(self._file.read, CHUNK_SIZE):
+                yield chunk
+        finally:
+            self._file.close()
+
+    async def aclose(self) -> None:
+        await self.chunks.aclose()  # type: ignore[attr-defined]
+        self._file.close()
