@@ -27,9 +27,6 @@ from typing import Any, Protocol
 import anyio
 import google_crc32c
 
-<<<<<<< HEAD
-from service.storage.base import DEFAULT_CONTENT_TYPE, NotFound, ObjectInfo, ObjectStore
-=======
 from service.jobs.directory import DirectoryStore
 from service.storage.base import (
     ChecksumMismatch,
@@ -39,7 +36,6 @@ from service.storage.base import (
     StorageError,
     Written,
 )
->>>>>>> main
 
 DEFAULT_JOBS = 8
 PAGE = 1000
@@ -231,33 +227,6 @@ class Sync:
         async with tasks:
             async for kind, info, other in tasks:
                 try:
-<<<<<<< HEAD
-                    await target.put(
-                        info.key,
-                        download.chunks,
-                        # from the GET: a listing may not carry them (S3's does not)
-                        content_type=download.info.content_type or DEFAULT_CONTENT_TYPE,
-                        metadata=download.info.metadata,
-                    )
-                finally:
-                    await download.aclose()
-            report.copied += 1
-            report.bytes_copied += info.size
-            progress("copy", info)
-        except Exception as exc:  # one bad object must not stop the rest
-            report.failed += 1
-            report.errors.append(f"{info.key}: {exc}")
-            progress("fail", info)
-    if delete:
-        async for info in walk(target, prefix):
-            if info.key in seen or not shard.owns(info.key):
-                continue
-            if not dry_run:
-                await target.delete(info.key)
-            report.deleted += 1
-            progress("delete", info)
-    return report
-=======
                     if kind == "delete":
                         event = await self._delete(info)
                     else:
@@ -319,7 +288,6 @@ class Sync:
             await download.aclose()
         size = written.info.size
         return Event("copy", src.key, size, False, verified=verified if expected or crc else "size")
->>>>>>> main
 
 
 async def _detailed(store: Any, info: ObjectInfo) -> ObjectInfo:

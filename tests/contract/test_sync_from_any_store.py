@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.jobs.sync import sync
+from service.jobs.sync import Options, sync
 from service.storage.local import LocalStore
 from service.storage.threads import Blocking
 from tests.contract.conftest import Backend
@@ -22,7 +22,7 @@ async def test_sync_keeps_type_and_metadata(backend: Backend, tmp_path: Path) ->
     )
     target = LocalStore(tmp_path / "copy", blocking=Blocking(4), presign_secret=b"k" * 32)
     try:
-        report = await sync(backend.store, target, prefix="typed/")
+        report = await sync(backend.store, target, Options(prefix="typed/"))
         assert report.copied == 1
         copied = await target.head("typed/a.csv")
     finally:

@@ -74,7 +74,10 @@ def test_one_put_gives_a_request_span_with_a_storage_child(
     storage = only(spans, lambda span: span.name == "storage put")
     assert storage.parent is not None
     assert storage.parent.span_id == server.context.span_id
-    assert dict(storage.attributes or {}) == {"storage.backend": "local", "storage.operation": "put"}
+    assert dict(storage.attributes or {}) == {
+        "storage.backend": "local",
+        "storage.operation": "put",
+    }
     assert len(spans) == 2  # no span per body chunk
 
 
