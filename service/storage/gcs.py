@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callab
 from contextlib import aclosing, suppress
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -28,6 +29,7 @@ from google.auth import exceptions as auth_errors
 from google.auth.credentials import AnonymousCredentials, Credentials, Signing
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage
+from google.oauth2 import service_account
 from google.cloud.storage.retry import DEFAULT_RETRY
 from requests.adapters import HTTPAdapter
 
@@ -180,6 +182,7 @@ class GcsStore:
         signer_email: str | None = None,
         timeout: float = 30.0,
         signing_credentials: Credentials | None = None,
+        signing_key_file: Path | None = None,
         iam_endpoint: str = IAM_ENDPOINT,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
@@ -198,6 +201,10 @@ class GcsStore:
         pool = HTTPAdapter(pool_connections=1, pool_maxsize=blocking.threads)
         for scheme in ("https://", "http://"):
             self._http.mount(scheme, pool)
+        if signing_credentials is None and signing_key_file is not None:
+            signing_credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+                str(signing_key_file)
+            )
         # The client's credentials (ADC, or anonymous under the emulator) unless given.
         credentials = signing_credentials or self._client._credentials
         self._signing: Signing | None = None
@@ -489,8 +496,8 @@ class GcsStore:
         check_expiry(expires_in)
         if self._signing is None:
             raise NotSupported(
-                "Signed URLs need a service-account key or BUCKETPORT_GCS_SIGNER_EMAIL (signed "
-                "through IAM signBlob)."
+                "Signed URLs need BUCKETPORT_GCS_SIGNER_EMAIL (signed through IAM signBlob) or "
+                "a service-account key (BUCKETPORT_GCS_SIGNING_KEY_FILE)."
             )
         blob = self._bucket.blob(self._ns.name(key))
         headers = {"Content-Type": content_type} if method == "PUT" and content_type else {}
