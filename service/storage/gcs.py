@@ -29,8 +29,8 @@ from google.auth import exceptions as auth_errors
 from google.auth.credentials import AnonymousCredentials, Credentials, Signing
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage
-from google.oauth2 import service_account
 from google.cloud.storage.retry import DEFAULT_RETRY
+from google.oauth2 import service_account
 from requests.adapters import HTTPAdapter
 
 from service.storage.base import (
