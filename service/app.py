@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
@@ -33,6 +35,22 @@ Authenticate with `Authorization: Bearer <token>`; tokens carry `read` and/or `w
 Every error is `application/problem+json` (RFC 9457) with a stable `code`.
 """
 LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's and ReDoc's files, served by fastapi-offline
+
+
+async def redoc_page(request: Request) -> HTMLResponse:
+    """ReDoc from this service's own files. Its attribution logo lives on a CDN: images from
+    elsewhere are not loaded, so the page needs nothing outside the service."""
+    root = request.scope.get("root_path", "")
+    page = get_redoc_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+        with_google_fonts=False,
+    )
+    page.headers["Content-Security-Policy"] = "img-src 'self' data:"
+    return page
 
 
 def operation_id(route: APIRoute) -> str:
@@ -86,7 +104,8 @@ def create_app(
         servers=[{"url": settings.root_path or "/"}],
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
-        static_url="/docs/assets",
+        static_url=DOCS_ASSETS,
+        redoc_url=None,  # below, offline in full
     )
     # Set on the instance rather than passed above (FastAPI deprecates the argument, meaning
     # servers should set it): this way the prefix holds with any server, and requests that
@@ -97,6 +116,7 @@ def create_app(
     app.state.presign_secret = presign_secret(settings)
     app.state.metrics = metrics
     app.state.lifecycle = lifecycle
+    app.add_api_route("/redoc", redoc_page, include_in_schema=False)
     problems.install(app)
     app.include_router(objects.router)
     app.include_router(presign.router)

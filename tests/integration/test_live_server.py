@@ -193,7 +193,7 @@ def test_every_line_is_json_a_log_platform_ingests(live_server: LiveServer) -> N
 
 
 def test_worker_processes_log_the_same_json(tmp_path: Path) -> None:
-    server = start_server(tmp_path, {}, args=("--workers", "2"))
+    server = start_server(tmp_path, {}, args=("--workers", "2"), wait=90)  # two imports
     try:
         for _ in range(4):
             httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": "from-a-worker"})
