@@ -45,13 +45,6 @@ def cli() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
-    "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Processes; on Kubernetes prefer 1 and more replicas.",
-)
-@click.option(
     "--log-format", type=click.Choice(["json", "console"]), help="Overrides BUCKETPORT_LOG_FORMAT."
 )
 @click.option(
@@ -59,10 +52,12 @@ def cli() -> None:
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
     help="Overrides BUCKETPORT_LOG_LEVEL.",
 )
-def serve(
-    host: str, port: int, workers: int, log_format: str | None, log_level: str | None
-) -> None:
-    """Serve the HTTP API (settings from BUCKETPORT_* variables)."""
+def serve(host: str, port: int, log_format: str | None, log_level: str | None) -> None:
+    """Serve the HTTP API (settings from BUCKETPORT_* variables) in one process.
+
+    To use more cores, run more processes (replicas): every bound (connections, uploads and so
+    memory), the metrics and the shutdown sequence are per process.
+    """
     from service.observability.logging import configure_logging
     from service.observability.tracing import tracing_enabled
     from service.server import serve as run_server
@@ -76,7 +71,7 @@ def serve(
     configure_logging(settings.log_level, settings.log_format, tracing=tracing_enabled())
     for warning in unknown_variables():
         logging.getLogger("bucketport").warning(warning)
-    run_server(settings, host=host, port=port, workers=workers)
+    run_server(settings, host=host, port=port)
 
 
 @cli.command()

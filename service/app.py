@@ -16,7 +16,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from service.api import objects, presign, problems, system
 from service.api.auth import TokenTable
-from service.lifecycle import Lifecycle, Readiness
+from service.api.limits import bounded_bodies
+from service.lifecycle import Lifecycle, Readiness, Slots
 from service.observability.metrics import InstrumentedStore, Metrics
 from service.observability.middleware import RequestObserver
 from service.observability.tracing import instrument, start_tracing, tracing_enabled
@@ -117,6 +118,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.lifecycle = lifecycle
     app.add_api_route("/redoc", redoc_page, include_in_schema=False)
+    app.state.uploads = Slots(settings.max_concurrent_uploads)
     problems.install(app)
     app.include_router(objects.router)
     app.include_router(presign.router)
@@ -129,6 +131,7 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["ETag", "Content-Range", "x-request-id", "x-checksum-sha256"],
         )
+    app.add_middleware(bounded_bodies, max_json_bytes=settings.max_json_bytes)
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_middleware(lifecycle.middleware)
     if tracer_provider is not None:

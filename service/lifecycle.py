@@ -74,3 +74,21 @@ class Lifecycle:
             await self._idle.wait()
             return True
         return False
+
+
+class Slots:
+    """A ceiling on concurrent work: a caller over it is refused at once, never queued (a queue
+    would hold the client's connection and body while it waits)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.taken = 0
+
+    def take(self) -> bool:
+        if self.taken >= self.limit:
+            return False
+        self.taken += 1
+        return True
+
+    def give_back(self) -> None:
+        self.taken -= 1

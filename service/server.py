@@ -1,10 +1,12 @@
-"""Running the app under uvicorn with a graceful drain on SIGTERM."""
+"""Running the app under uvicorn: connection limits; on SIGTERM an unready window, then a drain."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import resource
 import signal
 import socket
 from collections.abc import Generator
@@ -13,22 +15,30 @@ from types import FrameType
 import uvicorn
 
 from service.app import create_app
+from service.connections import Limits, guarded_protocol
 from service.lifecycle import Lifecycle
-from service.observability.logging import logging_config
-from service.observability.tracing import tracing_enabled
 from service.settings import Settings
 
 logger = logging.getLogger("bucketport")
 
 
 class DrainingServer(uvicorn.Server):
-    """On the first SIGTERM/SIGINT, /readyz turns 503 while the server keeps accepting, so the
-    load balancer stops sending traffic; once in-flight requests finish (or the drain time is
-    up) uvicorn shuts down as usual. A second signal stops at once."""
+    """On the first SIGTERM/SIGINT, /readyz turns 503 while the server keeps serving as usual
+    for `shutdown_delay` seconds, so probes and endpoint controllers see it and stop sending
+    traffic (with or without a preStop hook); then in-flight requests get up to `drain_seconds`,
+    and uvicorn shuts down as usual. A second signal stops at once."""
 
-    def __init__(self, config: uvicorn.Config, lifecycle: Lifecycle, drain_seconds: float):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        lifecycle: Lifecycle,
+        *,
+        shutdown_delay: float,
+        drain_seconds: float,
+    ):
         super().__init__(config)
         self.lifecycle = lifecycle
+        self.shutdown_delay = shutdown_delay
         self.drain_seconds = drain_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain: asyncio.Task[None] | None = None
@@ -60,7 +70,14 @@ class DrainingServer(uvicorn.Server):
         self._drain = asyncio.ensure_future(self._drain_then_exit())
 
     async def _drain_then_exit(self) -> None:
-        logger.info("draining: readiness is 503; waiting up to %gs", self.drain_seconds)
+        self.lifecycle.draining = True
+        logger.info(
+            "shutting down: readiness is 503; serving %gs more, then draining up to %gs",
+            self.shutdown_delay,
+            self.drain_seconds,
+        )
+        await asyncio.sleep(self.shutdown_delay)
+        logger.info("draining: %d request(s) in flight", self.lifecycle.in_flight)
         if not await self.lifecycle.drain(self.drain_seconds):
             logger.warning(
                 "drain time is up with %d request(s) in flight", self.lifecycle.in_flight
@@ -68,34 +85,50 @@ class DrainingServer(uvicorn.Server):
         self.should_exit = True
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
-    if workers > 1:
-        # uvicorn's supervisor starts each worker from the import string; workers shut down
-        # with uvicorn's own graceful stop (readiness does not flip first): prefer replicas.
-        uvicorn.run(
-            "service.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            # each worker process applies it: the parent's configuration does not carry over
-            log_config=logging_config(
-                settings.log_level, settings.log_format, tracing=tracing_enabled()
-            ),
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=int(settings.drain_seconds) or 1,
+RESERVED_DESCRIPTORS = 64
+"""Descriptors kept back from connections: files, storage connections, logs (plus two per
+storage thread)."""
+
+
+def connection_budget(settings: Settings) -> int:
+    """Raise the soft descriptor limit as far as the connections need and the hard limit allows;
+    answer how many connections fit, so the server refuses connections before accept() fails."""
+    reserved = RESERVED_DESCRIPTORS + 2 * settings.storage_threads
+    wanted = settings.max_connections + reserved
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft != resource.RLIM_INFINITY and soft - reserved < settings.max_connections:
+        fits = max(soft - reserved, 1)
+        logger.warning(
+            "descriptor limit %d allows %d connections, not max_connections=%d",
+            soft,
+            fits,
+            settings.max_connections,
         )
-        return
+        return fits
+    return settings.max_connections
+
+
+def serve(settings: Settings, *, host: str, port: int) -> None:
     lifecycle = Lifecycle()
+    limits = dataclasses.replace(Limits.of(settings), max_connections=connection_budget(settings))
     config = uvicorn.Config(
         create_app(settings, lifecycle),
         host=host,
         port=port,
+        http=guarded_protocol(limits),
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_config=None,
         access_log=False,
         server_header=False,
         # Drain already waited for requests; this only bounds closing idle connections.
         timeout_graceful_shutdown=5,
     )
-    DrainingServer(config, lifecycle, settings.drain_seconds).run()
+    DrainingServer(
+        config,
+        lifecycle,
+        shutdown_delay=settings.shutdown_delay_seconds,
+        drain_seconds=settings.drain_seconds,
+    ).run()

@@ -106,6 +106,43 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(
         10.0, ge=0, le=3600, description="How long in-flight requests may finish after SIGTERM."
     )
+    shutdown_delay_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="After SIGTERM, how long to keep serving with /readyz 503 before the drain.",
+    )
+    keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        le=3600,
+        description="Idle keep-alive timeout; longer than the load balancer's (ALB 60 s).",
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Open connections per process; at the cap the oldest idle one is closed.",
+    )
+    idle_timeout_seconds: float = Field(
+        15.0, gt=0, le=3600, description="A new connection that sends nothing is closed after this."
+    )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="Time from a request's first byte to its complete head."
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="An upload that sends no byte for this long is dropped."
+    )
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, le=1024 * 1024, description="Largest request head; 431 over it."
+    )
+    max_headers: int = Field(100, ge=10, le=1000, description="Most header lines; 431 over it.")
+    max_json_bytes: int = Field(
+        16 * 1024, ge=1024, le=1024 * 1024, description="Largest JSON request body; 413 over it."
+    )
+    max_concurrent_uploads: int = Field(
+        8, ge=1, le=10_000, description="Uploads in flight per process; 503 + Retry-After over it."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe level logged."
     )

@@ -14,8 +14,8 @@ from service.api.problems import ApiError
 from service.settings import Scope, Settings, Token
 from service.storage import signing
 
-_bearer = HTTPBearer(auto_error=False, description="A token from BUCKETPORT_AUTH_TOKENS.")
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+bearer = HTTPBearer(auto_error=False, description="A token from BUCKETPORT_AUTH_TOKENS.")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 @dataclass(frozen=True, slots=True)

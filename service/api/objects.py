@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 from service.api import headers as h
 from service.api.auth import ReadDep, WriteDep
 from service.api.deps import SettingsDep, StoreDep
+from service.api.limits import UploadSlot
 from service.api.models import ObjectInfoModel, PageModel
 from service.api.problems import ApiError, responses
 from service.storage.base import (
@@ -139,6 +140,7 @@ async def put_object(
     store: StoreDep,
     settings: SettingsDep,
     _: WriteDep,
+    __: Annotated[None, UploadSlot],
     # Not in the description: OpenAPI ignores a Content-Type header parameter (the request
     # body's media type stands for it), and generated clients would send it twice.
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -153,7 +155,12 @@ async def put_object(
     # Read from the request, not declared as a parameter: Content-Length is framing, and a
     # documented one invites clients (and fuzzers) to send a value that lies about the body.
     content_length = request.headers.get("content-length")
-    if content_length is not None and int(content_length) > settings.max_upload_bytes:
+    if content_length is not None and not (content_length.isascii() and content_length.isdigit()):
+        raise ApiError(400, "invalid_header", "Content-Length must be a number of bytes.")
+    # Over 20 digits is past any 64-bit length: too large, without converting it.
+    if content_length is not None and (
+        len(content_length) > 20 or int(content_length) > settings.max_upload_bytes
+    ):
         raise ApiError(
             413, "too_large", f"The body is larger than {settings.max_upload_bytes} bytes."
         )

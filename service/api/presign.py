@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 
 from service.api.auth import AuthDep
 from service.api.deps import StoreDep
+from service.api.limits import AuthenticatedFirst
 from service.api.models import PresignRequest, PresignResponse
 from service.api.problems import ApiError, responses
 from service.storage.keys import validate_key
 
-router = APIRouter(prefix="/v1", tags=["objects"])
+router = APIRouter(prefix="/v1", tags=["objects"], route_class=AuthenticatedFirst)
 
 
 @router.post(
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["objects"])
     summary="Sign a URL for one GET or PUT",
     description="GET needs the read scope, PUT the write scope. Expiry is at most 7 days.",
     response_model=PresignResponse,
-    responses=responses(400, 401, 403, 422, 501, 503),
+    responses=responses(400, 401, 403, 413, 422, 501, 503),
 )
 async def presign(
     body: PresignRequest, request: Request, store: StoreDep, principal: AuthDep

@@ -10,10 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from service.storage import base as storage
 
 PROBLEM_JSON = "application/problem+json"
+CLIENT_GONE = "client_disconnected"
 logger = logging.getLogger("bucketport.errors")
 
 STATUS_BY_ERROR: dict[type[storage.StorageError], int] = {
@@ -38,6 +40,8 @@ TITLES = {
     413: "Content Too Large",
     416: "Range Not Satisfiable",
     422: "Unprocessable Content",
+    431: "Request Header Fields Too Large",
+    499: "Client Closed Request",
     500: "Internal Server Error",
     501: "Not Implemented",
     503: "Service Unavailable",
@@ -126,7 +130,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.url.path}."
@@ -146,6 +152,15 @@ def install(app: FastAPI) -> None:
         ]
         where = ", ".join(".".join(error["loc"]) for error in errors)
         return problem(422, "invalid_request", f"The request is not valid: {where}.", errors=errors)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_went_away(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client's doing, not ours: no traceback, and its own status in logs and metrics
+        # (499, as nginx counts it). Nobody will read this answer.
+        logger.info(
+            "client disconnected before the request body ended", extra={"code": CLIENT_GONE}
+        )
+        return problem(499, CLIENT_GONE, "The client closed the connection mid-request.")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Mapping
 from contextlib import aclosing, suppress
@@ -19,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import anyio
+import google.auth
 import requests
 from google.api_core import exceptions as api
 from google.api_core.retry import Retry
@@ -31,6 +33,8 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 from google.oauth2 import service_account
+from google.resumable_media import common as media
+from google.resumable_media.requests import ResumableUpload
 from requests.adapters import HTTPAdapter
 
 from service.storage.base import (
@@ -75,8 +79,6 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 8 * 1024 * 1024
 """Resumable upload piece size; GCS wants a multiple of 256 KiB for every piece but the last."""
 IAM_ENDPOINT = "https://iamcredentials.googleapis.com"
-_TRANSIENT = {408, 429, 500, 502, 503, 504}
-_UPLOAD_ATTEMPTS = 5
 
 
 def gcs_error(exc: Exception) -> StorageError:
@@ -109,20 +111,51 @@ def _errors(response: requests.Response) -> StorageError:
 
 
 def _info(key: str, blob: Any) -> ObjectInfo:
-    metadata, checksums = split_metadata(blob.metadata)
-    if blob.md5_hash:  # composite objects have none
-        checksums["md5"] = blob.md5_hash
-    if blob.crc32c:
-        checksums["crc32c"] = blob.crc32c
+    """ObjectInfo of an SDK Blob."""
+    return _object_info(
+        key,
+        blob.size,
+        blob.generation,
+        blob.updated,
+        blob.content_type,
+        blob.metadata,
+        {"md5": blob.md5_hash, "crc32c": blob.crc32c},
+    )
+
+
+def _resource_info(key: str, resource: Mapping[str, Any]) -> ObjectInfo:
+    """ObjectInfo of the JSON object resource that finalizing a resumable upload returns."""
+    return _object_info(
+        key,
+        resource.get("size"),
+        resource["generation"],
+        datetime.fromisoformat(resource["updated"]),
+        resource.get("contentType"),
+        resource.get("metadata"),
+        {"md5": resource.get("md5Hash"), "crc32c": resource.get("crc32c")},
+    )
+
+
+def _object_info(
+    key: str,
+    size: int | str | None,
+    generation: int | str,
+    updated: datetime,
+    content_type: str | None,
+    metadata: Mapping[str, str] | None,
+    checksums: Mapping[str, str | None],
+) -> ObjectInfo:
+    user_metadata, recorded = split_metadata(metadata)
     return ObjectInfo(
         key=key,
-        size=int(blob.size or 0),
-        etag=str(blob.generation),
-        last_modified=blob.updated.astimezone(UTC),
-        content_type=blob.content_type or DEFAULT_CONTENT_TYPE,
-        version=str(blob.generation),
-        metadata=metadata,
-        checksums=checksums,
+        size=int(size or 0),
+        etag=str(generation),
+        last_modified=updated.astimezone(UTC),
+        content_type=content_type or DEFAULT_CONTENT_TYPE,
+        version=str(generation),
+        metadata=user_metadata,
+        # Composite objects have no MD5.
+        checksums=recorded | {algo: value for algo, value in checksums.items() if value},
     )
 
 
@@ -133,10 +166,92 @@ def _pinned(media_link: str, generation: int) -> str:
     return urlunsplit(parts_._replace(query=urlencode(query)))
 
 
-def _persisted(response: requests.Response) -> int:
-    """Bytes GCS holds of a resumable upload, from a 308's `Range: bytes=0-N` header."""
-    header = response.headers.get("Range")
-    return int(header.rpartition("-")[2]) + 1 if header else 0
+def _credentials() -> tuple[Credentials, str | None]:
+    """Application Default Credentials (and their project), or anonymous ones under the
+    emulator, which is what the SDK picks by itself; resolved here so that the uploads'
+    session and the signer use the very credentials the client does."""
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        return AnonymousCredentials(), None  # type: ignore[no-untyped-call]
+    credentials, project = google.auth.default(scopes=storage.Client.SCOPE)
+    return credentials, project
+
+
+class _Unconfirmed:
+    """The bytes of a resumable upload GCS has not confirmed yet, as the stream
+    google-resumable-media reads its chunks from.
+
+    Pieces are added as they arrive; resumable-media reads a chunk at a time and, after a
+    failure, seeks back to what GCS says it holds. Bytes GCS confirmed are dropped, so about
+    two pieces are held at most. A read never comes up short before the last piece is in:
+    resumable-media takes a short read for the end of the object. In the usual case (a piece
+    read whole and confirmed whole) nothing is copied.
+    """
+
+    def __init__(self) -> None:
+        self._data = b""
+        self._start = 0  # upload offset of _data[0]
+        self._position = 0
+
+    def add(self, data: bytes) -> None:
+        self._data = self._data + data if self._data else data
+
+    @property
+    def waiting(self) -> int:
+        """Bytes added but not yet read."""
+        return self._start + len(self._data) - self._position
+
+    def confirmed(self, offset: int) -> None:
+        """GCS holds every byte before `offset`: forget them, and resume reading there."""
+        self.seek(offset)
+        self._data = self._data[offset - self._start :]
+        self._start = offset
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, size: int = -1) -> bytes:
+        begin = self._position - self._start
+        whole = begin == 0 and (size < 0 or size >= len(self._data))
+        chunk = self._data if whole else self._data[begin : None if size < 0 else begin + size]
+        self._position += len(chunk)
+        return chunk
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence != os.SEEK_SET or not self._start <= offset <= self._start + len(self._data):
+            raise BackendUnavailable("GCS lost part of an earlier piece of the upload.")
+        self._position = offset
+        return offset
+
+
+class _Deadline:
+    """A requests session as google-resumable-media's transport, with a deadline.
+
+    resumable-media retries a failed request with backoff for up to ten minutes; the service
+    answers within the storage timeout instead. Once the deadline set by `renew` has passed,
+    a retry raises the port's error for the last failure instead of sending again.
+    """
+
+    def __init__(self, session: requests.Session, seconds: float) -> None:
+        self._session = session
+        self._seconds = seconds
+        self._until = time.monotonic() + seconds
+        self._failure: StorageError | None = None
+
+    def renew(self) -> None:
+        self._until = time.monotonic() + self._seconds
+        self._failure = None
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        if self._failure is not None and time.monotonic() >= self._until:
+            raise self._failure
+        try:
+            response = self._session.request(method, url, **kwargs)
+        except requests.RequestException as exc:
+            self._failure = gcs_error(exc)  # resumable-media retries these
+            raise
+        if response.status_code in media.RETRYABLE:
+            self._failure = _errors(response)
+        return response
 
 
 class IamSigner(Signing):
@@ -192,21 +307,27 @@ class GcsStore:
         self._chunk_size = chunk_size
         self._retry: Retry = DEFAULT_RETRY.with_timeout(timeout)
         try:
-            self._client = storage.Client(project=project)
+            credentials, default_project = _credentials()
+            self._client = storage.Client(
+                project=project or default_project, credentials=credentials
+            )
         except auth_errors.DefaultCredentialsError as exc:
             raise gcs_error(exc) from None  # its text lists local file paths
         self._bucket = self._client.bucket(bucket)
-        # The SDK's own authorised session; sized like the thread pool, as for botocore.
-        self._http: AuthorizedSession = self._client._http
+        self._uploads = (
+            f"{self._client.api_endpoint}/upload/storage/v1/b/{quote(bucket, safe='')}/o"
+        )
+        # Object bodies (resumable uploads, downloads) go through a session of our own, sized
+        # like the thread pool so that a thread never waits for a connection.
+        self._session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
         pool = HTTPAdapter(pool_connections=1, pool_maxsize=blocking.threads)
         for scheme in ("https://", "http://"):
-            self._http.mount(scheme, pool)
+            self._session.mount(scheme, pool)
         if signing_credentials is None and signing_key_file is not None:
             signing_credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
                 str(signing_key_file)
             )
-        # The client's credentials (ADC, or anonymous under the emulator) unless given.
-        credentials = signing_credentials or self._client._credentials
+        credentials = signing_credentials or credentials
         self._signing: Signing | None = None
         if isinstance(credentials, Signing):  # a key (or impersonation) signs by itself
             self._signing = credentials
@@ -219,6 +340,8 @@ class GcsStore:
             return await self._blocking.run(call, abandon=abandon)
         except StorageError:
             raise
+        except media.InvalidResponse as exc:
+            raise _errors(exc.response) from exc
         except (api.GoogleAPIError, auth_errors.GoogleAuthError, requests.RequestException) as exc:
             raise gcs_error(exc) from exc
 
@@ -261,29 +384,35 @@ class GcsStore:
                     digests.verify()
                     blob.metadata = with_sha256(metadata, digests.sha256)
                     await self._run(partial(self._upload_one, blob, first, generation))
+                    info = _info(key, blob)
                 else:
-                    blob = await self._upload_resumable(blob, first, body, digests, generation)
+                    resource = await self._upload_resumable(blob, first, body, digests, generation)
+                    info = _resource_info(key, resource)
                     if expected_sha256 is None:
-                        await self._record_sha256(blob, metadata, digests)
+                        info = await self._record_sha256(info, name, metadata, digests)
         except NotFound as exc:  # an upload has no object to miss, only a bucket
             raise BackendUnavailable("The configured GCS bucket does not exist.") from exc
-        return Written(info=_info(key, blob), created=before is None)
+        return Written(info=info, created=before is None)
 
     async def _record_sha256(
-        self, blob: Any, metadata: Mapping[str, str] | None, digests: Digests
-    ) -> None:
+        self, info: ObjectInfo, name: str, metadata: Mapping[str, str] | None, digests: Digests
+    ) -> ObjectInfo:
         """Add the SHA-256 learnt while uploading to the object's metadata (a metadata patch
         of exactly this generation: the body and the ETag stay as they are)."""
+        blob = self._bucket.blob(name)
         blob.metadata = with_sha256(metadata, digests.sha256)
-        with suppress(PreconditionFailed, NotFound):  # replaced meanwhile: that write stands
+        try:
             await self._run(
                 partial(
                     blob.patch,
-                    if_generation_match=blob.generation,
+                    if_generation_match=int(info.etag),
                     timeout=self._timeout,
                     retry=self._retry,
                 )
             )
+        except (PreconditionFailed, NotFound):  # replaced meanwhile: that write stands
+            return info
+        return _info(info.key, blob)
 
     def _upload_one(self, blob: Any, data: bytes, generation: int | None) -> None:
         blob.upload_from_string(
@@ -301,100 +430,94 @@ class GcsStore:
         digests: Digests,
         generation: int | None,
     ) -> Any:
-        url = await self._run(
+        """A resumable upload through google-resumable-media, one piece per trip to the
+        thread pool; the piece that finalizes the object is sent only once the digests of the
+        whole body are verified, so a mismatch or a failure never leaves an object behind."""
+        query = {"uploadType": "resumable"}
+        if generation is not None:
+            query["ifGenerationMatch"] = str(generation)
+        url = f"{self._uploads}?{urlencode(query)}"
+        upload = ResumableUpload(url, self._chunk_size)  # type: ignore[no-untyped-call]
+        stream = _Unconfirmed()
+        transport = _Deadline(self._session, self._timeout)
+        resource: dict[str, Any] = {
+            "name": blob.name,
+            "contentType": blob.content_type,
+            "metadata": blob.metadata,
+        }
+        if blob.md5_hash:
+            resource["md5Hash"] = blob.md5_hash  # GCS checks it again when finalizing
+        await self._run(
             partial(
-                blob.create_resumable_upload_session,
-                content_type=blob.content_type,
-                if_generation_match=generation,
+                upload.initiate,
+                transport,
+                stream,
+                {k: v for k, v in resource.items() if v is not None},
+                blob.content_type,
+                stream_final=False,
                 timeout=self._timeout,
-                # The SDK's default keeps retrying a dead store for 120 s.
-                retry=self._retry,
-                checksum=None,
             )
         )
-        finalized: list[Any] = []
+        finalized: list[dict[str, Any]] = []
 
-        async def pieces() -> AsyncGenerator[tuple[bytes, int, int | None], None]:
-            yield first, 0, None
-            offset = len(first)
+        async def pieces() -> AsyncGenerator[tuple[bytes, bool], None]:
+            yield first, False
             async for data, last in rest:
                 await self._blocking.run(digests.update, data)
                 if last:
                     # The final piece is what finalizes the object: verify before sending it.
                     digests.verify()
-                yield data, offset, offset + len(data) if last else None
-                offset += len(data)
+                yield data, last
 
-        async def send(piece: tuple[bytes, int, int | None]) -> None:
-            resource = await self._run(partial(self._send, url, *piece))
-            if resource is not None:
-                finalized.append(resource)
+        async def send(piece: tuple[bytes, bool]) -> None:
+            done = await self._run(partial(self._send, upload, transport, stream, *piece))
+            if done is not None:
+                finalized.append(done)
 
         try:
             await send_in_order(pieces(), send)
-            blob._set_properties(finalized[0])  # what the SDK's own uploads do
-            return blob
+            return finalized[0]
         except BaseException:  # also cancellation: an unfinalized upload is never an object
             with anyio.CancelScope(shield=True):
-                await self._cancel(url)
+                await self._cancel(upload.resumable_url)
             raise
 
-    def _send(self, url: str, data: bytes, offset: int, total: int | None) -> Any:
-        """PUT one piece of a resumable upload at `offset`; `total` set makes it the last.
+    def _send(
+        self,
+        upload: ResumableUpload,
+        transport: _Deadline,
+        stream: _Unconfirmed,
+        data: bytes,
+        last: bool,
+    ) -> dict[str, Any] | None:
+        """Add a piece and send what makes whole chunks (everything, for the last piece).
 
-        Resends what GCS did not persist and, after a transient failure, resumes from the
-        offset GCS reports. Returns the object resource once the upload is finalized.
+        GCS may hold less than was sent: the rest goes again with the next chunk. Returns the
+        object resource once the upload is finalized.
         """
-        end = offset + len(data)
-        size = "*" if total is None else str(total)
-        sent = offset
-        for attempt in range(_UPLOAD_ATTEMPTS):
-            if attempt:
-                time.sleep(min(0.25 * 2**attempt, 4.0))
-                done, persisted = self._status(url)
-                if done is not None:
-                    return done
-                if persisted < offset:  # an earlier piece is no longer in memory
-                    raise BackendUnavailable("GCS lost part of an earlier piece of the upload.")
-                sent = persisted
-            while sent < end or total is not None:
-                span = f"{sent}-{end - 1}" if sent < end else "*"
-                try:
-                    response = self._http.put(
-                        url,
-                        data=data[sent - offset :] if sent > offset else data,
-                        headers={"Content-Range": f"bytes {span}/{size}"},
-                        timeout=self._timeout,
-                    )
-                except requests.RequestException:
-                    break  # transient: ask GCS where the upload stands
-                if response.status_code in (200, 201):
-                    return response.json()
-                if response.status_code != 308:
-                    if response.status_code in _TRANSIENT:
-                        break
-                    raise _errors(response)
-                if _persisted(response) <= sent:
-                    break  # no progress
-                sent = _persisted(response)
-            else:
-                return None
-        raise BackendUnavailable("GCS did not accept the upload after retries.")
+        stream.add(data)
+        response: requests.Response | None = None
+        stalled_since = time.monotonic()
+        while not upload.finished and (last or stream.waiting >= upload.chunk_size):
+            held = upload.bytes_uploaded
+            transport.renew()
+            send = upload.transmit_next_chunk  # retries transient failures itself
+            response = send(transport, timeout=self._timeout)  # type: ignore[no-untyped-call]
+            stream.confirmed(upload.bytes_uploaded)
+            if upload.bytes_uploaded > held or upload.finished:
+                stalled_since = time.monotonic()
+            elif time.monotonic() - stalled_since > self._timeout:
+                raise BackendUnavailable("GCS did not accept the upload after retries.")
+        if response is None or not upload.finished:
+            return None
+        finished: dict[str, Any] = response.json()
+        return finished
 
-    def _status(self, url: str) -> tuple[Any, int]:
-        """(object resource if finalized, bytes GCS holds) of a resumable upload."""
-        response = self._http.put(
-            url, headers={"Content-Range": "bytes */*"}, timeout=self._timeout
-        )
-        if response.status_code in (200, 201):
-            return response.json(), 0
-        if response.status_code != 308:
-            raise _errors(response)
-        return None, _persisted(response)
-
-    async def _cancel(self, url: str) -> None:
+    async def _cancel(self, url: str | None) -> None:
+        if url is None:
+            return  # not initiated: nothing to cancel
         try:
-            await self._blocking.run(partial(self._http.delete, url, timeout=self._timeout))
+            await self._blocking.run(partial(self._session.delete, url, timeout=self._timeout))
         except requests.RequestException as exc:
             # An unfinalized session expires on its own after a week and is never visible.
             log.warning("could not cancel a resumable upload: %s", type(exc).__name__)
@@ -418,7 +541,7 @@ class GcsStore:
         headers = {"Range": "bytes={}-{}".format(*content_range)} if content_range else {}
         url = _pinned(blob.media_link, blob.generation)
         response = await self._run(
-            partial(self._http.get, url, headers=headers, stream=True, timeout=self._timeout)
+            partial(self._session.get, url, headers=headers, stream=True, timeout=self._timeout)
         )
         expected = 206 if content_range else 200
         if response.status_code != expected:

@@ -8,6 +8,9 @@ locals {
     eks-pod-identity-agent = { before_compute = true }
   }
 
+  # The HorizontalPodAutoscaler reads the metrics API, which neither mode installs.
+  autoscaling_addons = var.autoscaling ? { metrics-server = {} } : {}
+
   node_groups = {
     default = {
       ami_type       = "AL2023_x86_64_STANDARD"
@@ -18,13 +21,19 @@ locals {
     }
   }
 
+  # Kubernetes group of the GitHub deploy role: the release stage binds it to read (never
+  # change) the cluster-scoped objects it manages, so the role can run that stage's plans.
+  github_deployer_group = "${var.name}-deployers"
+
   github_access_entry = {
     github-deploy = {
-      principal_arn = aws_iam_role.github.arn
+      principal_arn     = aws_iam_role.github.arn
+      kubernetes_groups = [local.github_deployer_group]
       policy_associations = {
-        # Namespace-scoped admin: helm manages everything in the namespace, nothing outside.
+        # Namespace-scoped edit: helm manages the release's objects in the namespace, but may
+        # not change RBAC there or touch anything outside it.
         namespace = {
-          policy_arn = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy"
+          policy_arn = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
           access_scope = {
             type       = "namespace"
             namespaces = [var.namespace]
@@ -50,7 +59,7 @@ locals {
 module "eks" {
   #checkov:skip=CKV_TF_1:Registry modules are pinned by version like the maintainers document; the registry serves immutable releases.
   source  = "terraform-aws-modules/eks/aws"
-  version = "~> 21.0"
+  version = "21.19.0"
 
   name               = var.name
   kubernetes_version = var.kubernetes_version
@@ -66,8 +75,8 @@ module "eks" {
   # subnets (NAT egress for image pulls, S3, Pod Identity), as in upstream's Auto Mode example.
   control_plane_subnet_ids = var.auto_mode ? [] : module.vpc.intra_subnets
 
-  # Pod Identity replaces IRSA; turn this on only for the chart's IRSA option.
-  enable_irsa = var.enable_irsa
+  # The cluster's IAM OIDC provider, for workload_identity = "irsa" only.
+  enable_irsa = var.workload_identity == "irsa"
 
   enable_cluster_creator_admin_permissions = var.enable_cluster_creator_admin_permissions
   access_entries                           = merge(local.admin_access_entries, local.github_access_entry)
@@ -79,6 +88,9 @@ module "eks" {
     node_pools = ["general-purpose", "system"]
   } : null
 
-  addons                  = { for k, v in local.node_group_addons : k => v if !var.auto_mode }
+  addons = merge(
+    { for k, v in local.node_group_addons : k => v if !var.auto_mode },
+    local.autoscaling_addons,
+  )
   eks_managed_node_groups = { for k, v in local.node_groups : k => v if !var.auto_mode }
 }

@@ -13,7 +13,7 @@ locals {
 module "vpc" {
   #checkov:skip=CKV_TF_1:Registry modules are pinned by version like the maintainers document; the registry serves immutable releases.
   source  = "terraform-aws-modules/vpc/aws"
-  version = "~> 6.0"
+  version = "6.6.0"
 
   name = var.name
   cidr = var.vpc_cidr

@@ -29,23 +29,32 @@ output "ecr_repository_url" {
 }
 
 output "pod_role_arn" {
-  description = "IAM role the chart's pods get through EKS Pod Identity."
+  description = "IAM role the chart's pods get (through EKS Pod Identity, or IRSA with workload_identity = irsa)."
   value       = module.pod_identity.role_arn
 }
 
 output "pod_identity_association" {
-  description = "Cluster, namespace and service account of the pod identity association."
+  description = "Cluster, namespace and service account of the pod identity association; null with IRSA."
   value       = module.pod_identity.association
 }
 
 output "github_actions_role_arn" {
-  description = "Role for aws-actions/configure-aws-credentials (role-to-assume) in GitHub Actions."
+  description = "Role for aws-actions/configure-aws-credentials (role-to-assume) in GitHub Actions (also github_variables.AWS_ROLE_ARN)."
   value       = aws_iam_role.github.arn
 }
 
 output "helm_values" {
-  description = "Chart values for `helm install -f` (service account, image repository, storage URL, region)."
+  description = "Chart values (YAML) from modules/chart-values: serviceAccount (name; the IRSA role-arn annotation with workload_identity = irsa), image (the ECR repository and image_tag), config (storageUrl, s3Region), ingress (enabled, className of the Auto Mode IngressClass, ALB annotations) and autoscaling."
   value       = module.chart_values.yaml
+}
+
+output "github_variables" {
+  description = "GitHub Actions repository variables for the release workflow: `gh variable set NAME --body VALUE` for each."
+  value = {
+    AWS_REGION     = var.region
+    AWS_ROLE_ARN   = aws_iam_role.github.arn
+    ECR_REPOSITORY = aws_ecr_repository.app.repository_url
+  }
 }
 
 output "release_inputs" {
@@ -57,5 +66,13 @@ output "release_inputs" {
     service_account_name = var.service_account_name
     image_repository     = aws_ecr_repository.app.repository_url
     storage_url          = "s3://${aws_s3_bucket.objects.id}"
+    # Service account annotations (IRSA's role ARN), Ingress and autoscaling wiring, and what
+    # the release stage makes cluster-wide: the IngressClass and the deployers' read access.
+    service_account_annotations = module.pod_identity.service_account_annotations
+    ingress_class_name          = local.ingress_class_name
+    ingress_annotations         = local.ingress_annotations
+    certificate_arn             = var.certificate_arn
+    autoscaling                 = var.autoscaling
+    deployer_group              = local.github_deployer_group
   }
 }

@@ -140,13 +140,46 @@ variable "cluster_admin_arns" {
   }
 }
 
-variable "enable_irsa" {
-  description = "Also create the IAM OIDC provider for IRSA (the chart's alternative to Pod Identity)."
+variable "autoscaling" {
+  description = "Install the metrics-server add-on (the HorizontalPodAutoscaler reads it) and turn the chart's autoscaling on in helm_values and the release stage."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "ingress_class_name" {
+  description = "Name of the IngressClass (controller eks.amazonaws.com/alb) and IngressClassParams the release stage makes with Auto Mode; helm_values points the chart's Ingress at it. null: no Ingress wiring (auto_mode = false needs its own ingress controller)."
+  type        = string
+  default     = "alb"
+
+  validation {
+    condition     = var.ingress_class_name == null || can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.ingress_class_name))
+    error_message = "ingress_class_name must be a DNS-1123 label or null."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for the ALB's HTTPS listener (IngressClassParams certificateARNs); null serves plain HTTP on port 80."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN or null."
+  }
 }
 
 # --- workload identity ----------------------------------------------------------------
+
+variable "workload_identity" {
+  description = "How pods get the bucket role: pod_identity (EKS Pod Identity association) or irsa (the cluster's OIDC provider; helm_values then annotates the service account with the role ARN)."
+  type        = string
+  default     = "pod_identity"
+
+  validation {
+    condition     = contains(["pod_identity", "irsa"], var.workload_identity)
+    error_message = "workload_identity must be pod_identity or irsa."
+  }
+}
 
 variable "namespace" {
   description = "Kubernetes namespace the chart is installed in (shared with the release stage)."
@@ -247,9 +280,13 @@ variable "ecr_keep_images" {
 }
 
 variable "image_tag" {
-  description = "Image tag written into the helm_values output; null keeps the chart's appVersion."
+  description = "Image tag helm_values deploys: the tag CI pushed to the ECR repository (e.g. 1.0.0). Changing it changes only outputs."
   type        = string
-  default     = null
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid OCI tag, and an immutable version rather than latest."
+  }
 }
 
 # --- GitHub Actions -------------------------------------------------------------------

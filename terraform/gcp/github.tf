@@ -6,7 +6,17 @@ locals {
     for s in local.github_subjects :
     endswith(s, "*") ? "assertion.sub.startsWith('${trimsuffix(s, "*")}')" : "assertion.sub == '${s}'"
   ]
-  github_condition = "assertion.repository == '${var.github_repository}' && (${join(" || ", local.github_sub_conditions)})"
+  # Names can be re-registered by someone else after a rename or deletion; the numeric IDs
+  # cannot, so they are pinned too when given (GitHub: security hardening with OIDC).
+  github_id_conditions = concat(
+    var.github_repository_id == null ? [] : ["assertion.repository_id == '${var.github_repository_id}'"],
+    var.github_repository_owner_id == null ? [] : ["assertion.repository_owner_id == '${var.github_repository_owner_id}'"],
+  )
+  github_condition = join(" && ", concat(
+    ["assertion.repository == '${var.github_repository}'"],
+    local.github_id_conditions,
+    ["(${join(" || ", local.github_sub_conditions)})"],
+  ))
 
   github_principal_set = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/${var.github_repository}"
 }
@@ -41,12 +51,30 @@ resource "google_iam_workload_identity_pool_provider" "github" {
   }
 }
 
+# The workflows act as this service account (google-github-actions/auth with
+# service_account = github_variables.GCP_SERVICE_ACCOUNT); only this repository's tokens that
+# pass the provider's condition may impersonate it.
+resource "google_service_account" "github" {
+  project      = var.project_id
+  account_id   = "${var.name}-github"
+  display_name = "GitHub Actions of ${var.github_repository}"
+  description  = "Pushes images to ${var.name} and deploys; has no keys."
+
+  depends_on = [google_project_service.this]
+}
+
+resource "google_service_account_iam_member" "github_workload_identity_user" {
+  service_account_id = google_service_account.github.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = local.github_principal_set
+}
+
 resource "google_artifact_registry_repository_iam_member" "github" {
   project    = var.project_id
   location   = google_artifact_registry_repository.app.location
   repository = google_artifact_registry_repository.app.name
   role       = "roles/artifactregistry.writer"
-  member     = local.github_principal_set
+  member     = google_service_account.github.member
 }
 
 # GKE IAM roles apply to every cluster in the project: keep the cluster in its own project.
@@ -55,5 +83,5 @@ resource "google_project_iam_member" "github_deploy" {
 
   project = var.project_id
   role    = var.github_deploy_role
-  member  = local.github_principal_set
+  member  = google_service_account.github.member
 }

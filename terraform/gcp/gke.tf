@@ -4,6 +4,8 @@ resource "google_service_account" "nodes" {
   project      = var.project_id
   account_id   = "${var.name}-nodes"
   display_name = "${var.name} GKE nodes"
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_project_iam_member" "nodes" {

@@ -1,5 +1,8 @@
 data "google_project" "this" {
   project_id = var.project_id
+
+  # Read after the APIs are on: a fresh project may not have Resource Manager enabled yet.
+  depends_on = [google_project_service.this]
 }
 
 locals {

@@ -5,7 +5,7 @@ locals {
 module "vpc" {
   #checkov:skip=CKV_TF_1:Registry modules are pinned by version like the maintainers document; the registry serves immutable releases.
   source  = "terraform-google-modules/network/google"
-  version = "~> 12.0"
+  version = "12.0.0"
 
   project_id   = var.project_id
   network_name = var.name

@@ -44,8 +44,17 @@ output "github_workload_identity_provider" {
 }
 
 output "helm_values" {
-  description = "Chart values for `helm install -f` (service account, image repository, storage URL, signer)."
+  description = "Chart values (YAML) from modules/chart-values: serviceAccount (name, no annotations: the bucket is bound to the Kubernetes service account itself), image (the Artifact Registry path and image_tag), config (storageUrl, gcsSignerEmail)."
   value       = module.chart_values.yaml
+}
+
+output "github_variables" {
+  description = "GitHub Actions repository variables for the release workflow: `gh variable set NAME --body VALUE` for each."
+  value = {
+    GCP_WORKLOAD_IDENTITY_PROVIDER = google_iam_workload_identity_pool_provider.github.name
+    GCP_SERVICE_ACCOUNT            = google_service_account.github.email
+    GAR_REPOSITORY                 = local.image_repository
+  }
 }
 
 output "release_inputs" {

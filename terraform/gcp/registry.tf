@@ -22,7 +22,8 @@ resource "google_artifact_registry_repository" "app" {
     }
   }
 
-  depends_on = [google_project_service.this]
+  # With CMEK the service agent must hold the key first.
+  depends_on = [google_project_service.this, google_kms_crypto_key_iam_member.service_agents]
 }
 
 resource "google_artifact_registry_repository_iam_member" "nodes" {

@@ -43,5 +43,6 @@ resource "google_storage_bucket" "objects" {
     }
   }
 
-  depends_on = [google_project_service.this]
+  # With CMEK the service agent must hold the key first.
+  depends_on = [google_project_service.this, google_kms_crypto_key_iam_member.service_agents]
 }

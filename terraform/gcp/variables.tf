@@ -245,9 +245,13 @@ variable "registry_untagged_expiry_days" {
 }
 
 variable "image_tag" {
-  description = "Image tag written into the helm_values output; null keeps the chart's appVersion."
+  description = "Image tag helm_values deploys: the tag CI pushed to the Artifact Registry repository (e.g. 1.0.0). Changing it changes only outputs."
   type        = string
-  default     = null
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid OCI tag, and an immutable version rather than latest."
+  }
 }
 
 # --- GitHub Actions -------------------------------------------------------------------
@@ -259,6 +263,28 @@ variable "github_repository" {
   validation {
     condition     = can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", var.github_repository))
     error_message = "github_repository must be OWNER/REPO."
+  }
+}
+
+variable "github_repository_id" {
+  description = "Numeric ID of that repository (`gh api repos/OWNER/REPO --jq .id`); pins the trust to it, so a new repository under a reused name is not trusted. null: names only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository_id == null || can(regex("^[0-9]+$", var.github_repository_id))
+    error_message = "github_repository_id must be digits."
+  }
+}
+
+variable "github_repository_owner_id" {
+  description = "Numeric ID of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`); pins the trust to it. null: names only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository_owner_id == null || can(regex("^[0-9]+$", var.github_repository_owner_id))
+    error_message = "github_repository_owner_id must be digits."
   }
 }
 

@@ -6,6 +6,11 @@ terraform {
       source  = "hashicorp/google"
       version = "~> 7.0"
     }
+    # The network module uses it too; service identities (CMEK grants) are beta-only.
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 7.0"
+    }
   }
 
   # Remote state (recommended). Create the bucket once (versioning on), then uncomment and
@@ -17,6 +22,13 @@ terraform {
 }
 
 provider "google" {
+  project = var.project_id
+  region  = var.region
+
+  default_labels = local.labels
+}
+
+provider "google-beta" {
   project = var.project_id
   region  = var.region
 

@@ -7,6 +7,7 @@ module "workload_identity" {
   service_account   = var.service_account_name
   bucket_name       = google_storage_bucket.objects.name
   signer_account_id = "${var.name}-signer"
+  role_id_prefix    = replace(var.name, "-", "_")
 
   # The workload pool exists once the cluster does.
   depends_on = [google_container_cluster.this, google_project_service.this]

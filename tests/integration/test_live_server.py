@@ -192,20 +192,6 @@ def test_every_line_is_json_a_log_platform_ingests(live_server: LiveServer) -> N
     assert "\x1b" not in live_server.output(), "no ANSI escapes"
 
 
-def test_worker_processes_log_the_same_json(tmp_path: Path) -> None:
-    server = start_server(tmp_path, {}, args=("--workers", "2"), wait=90)  # two imports
-    try:
-        for _ in range(4):
-            httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": "from-a-worker"})
-        httpx.get(f"{server.url}/v1/objects", headers={**AUTH_R, "X-Request-ID": "from-a-worker"})
-        time.sleep(0.5)
-    finally:
-        server.stop()
-    entries = [json.loads(line) for line in server.output().splitlines()]
-    access = [entry for entry in entries if entry.get("request_id") == "from-a-worker"]
-    assert [entry["route"] for entry in access] == ["/v1/objects"]  # probes log at DEBUG
-
-
 def test_stored_objects_are_private_to_the_service(tmp_path: Path, live_server: LiveServer) -> None:
     httpx.put(f"{live_server.url}/v1/objects/p", content=b"x", headers=AUTH_W)
     stored = next((tmp_path / "live-store" / "objects").iterdir())

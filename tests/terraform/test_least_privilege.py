@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
-from tests.terraform.tfconfig import REPO, TERRAFORM, load, unquote
+from tests.terraform.tfconfig import REPO, TERRAFORM, expression, load, unquote
 
 # boto3 S3 client method -> IAM actions it needs (Service Authorization Reference: "Actions
 # defined by Amazon S3"; multipart calls are authorised as s3:PutObject, HeadObject as
@@ -125,9 +126,9 @@ def s3_needed_actions() -> set[str]:
     return set().union(*(S3_ACTIONS[c] for c in calls))
 
 
-def _pod_policy_statements() -> list[dict[str, object]]:
+def _pod_policy_statements() -> list[dict[str, Any]]:
     module = load(TERRAFORM / "modules" / "aws-pod-identity")
-    statements: list[dict[str, object]] = module.data[("aws_iam_policy_document", "bucket")][
+    statements: list[dict[str, Any]] = module.data[("aws_iam_policy_document", "bucket")][
         "statement"
     ]
     return statements
@@ -140,7 +141,7 @@ def test_the_adapter_scan_finds_the_calls_it_should() -> None:
 
 
 def test_pod_s3_actions_equal_what_the_adapter_calls() -> None:
-    granted = {unquote(a) for s in _pod_policy_statements() for a in s["actions"]}  # type: ignore[attr-defined]
+    granted = {unquote(a) for s in _pod_policy_statements() for a in s["actions"]}
     s3_granted = {a for a in granted if a.startswith("s3:")}
     needed = s3_needed_actions()
     assert s3_granted == needed, (
@@ -151,8 +152,8 @@ def test_pod_s3_actions_equal_what_the_adapter_calls() -> None:
 
 def test_bucket_and_object_actions_sit_on_their_resources() -> None:
     for statement in _pod_policy_statements():
-        actions = {unquote(a) for a in statement["actions"]}  # type: ignore[attr-defined]
-        resources = {unquote(r) for r in statement["resources"]}  # type: ignore[attr-defined]
+        actions = {unquote(a) for a in statement["actions"]}
+        resources = {unquote(r) for r in statement["resources"]}
         s3 = {a for a in actions if a.startswith("s3:")}
         if not s3:
             continue
@@ -161,3 +162,143 @@ def test_bucket_and_object_actions_sit_on_their_resources() -> None:
         else:
             assert not s3 & S3_BUCKET_ACTIONS, statement
             assert resources == {"${var.bucket_arn}/*"}, statement
+
+
+# --- GCS --------------------------------------------------------------------------------
+
+# (receiver, method) in the GCS adapter -> IAM permissions of the caller (Cloud Storage "IAM
+# permissions" reference: replacing an existing object needs storage.objects.delete besides
+# storage.objects.create). Receivers: self._client (storage.Client), self._bucket (Bucket),
+# `blob` (Blob), self._http (the client's authorised session: media downloads and resumable
+# upload sessions, whose URL carries the authorisation), self._session (IamSigner: signBlob).
+CREATE_OR_REPLACE = {"storage.objects.create", "storage.objects.delete"}
+GCS_PERMISSIONS: dict[tuple[str, str], set[str]] = {
+    ("client", "bucket"): set(),
+    ("client", "close"): set(),
+    ("client", "list_blobs"): {"storage.objects.list"},
+    ("bucket", "blob"): set(),
+    ("bucket", "get_blob"): {"storage.objects.get"},
+    ("blob", "create_resumable_upload_session"): CREATE_OR_REPLACE,
+    ("blob", "delete"): {"storage.objects.delete"},
+    ("blob", "generate_signed_url"): set(),  # signs locally through credentials.sign_bytes
+    ("blob", "patch"): {"storage.objects.update"},  # metadata of an uploaded object
+    ("blob", "upload_from_string"): CREATE_OR_REPLACE,
+    ("blob", "_set_properties"): set(),
+    ("http", "delete"): set(),  # cancels a resumable session
+    ("http", "get"): {"storage.objects.get"},  # media download
+    ("http", "mount"): set(),
+    ("http", "put"): set(),  # resumable session pieces
+    ("session", "post"): {"iam.serviceAccounts.signBlob"},  # IamSigner.sign_bytes
+}
+# What a V4 signed URL of each presign method does, with the signer's rights.
+SIGNED_URL_PERMISSIONS = {"GET": {"storage.objects.get"}, "PUT": CREATE_OR_REPLACE}
+GCS_RECEIVERS = {"_client": "client", "_bucket": "bucket", "_http": "http", "_session": "session"}
+
+
+def _receiver(node: ast.expr) -> str | None:
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    ):
+        return GCS_RECEIVERS.get(node.attr)
+    if isinstance(node, ast.Name) and node.id == "blob":
+        return "blob"
+    return None
+
+
+def gcs_adapter_calls() -> set[tuple[str, str]]:
+    """(receiver, method) of every SDK and HTTP call service/storage/gcs.py makes."""
+    tree = _tree(REPO / "service" / "storage" / "gcs.py")
+    calls = set()
+    for node in ast.walk(tree):
+        target: ast.expr | None = None
+        if isinstance(node, ast.Call):
+            target = node.func
+            if isinstance(node.func, ast.Name) and node.func.id == "partial" and node.args:
+                target = node.args[0]
+        if isinstance(target, ast.Attribute):
+            receiver = _receiver(target.value)
+            if receiver is not None:
+                calls.add((receiver, target.attr))
+    return calls
+
+
+def presign_methods() -> set[str]:
+    """The values of storage.base.PresignMethod (Literal[...])."""
+    tree = _tree(REPO / "service" / "storage" / "base.py")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "PresignMethod" for t in node.targets)
+            and isinstance(node.value, ast.Subscript)
+        ):
+            return {
+                c.value
+                for c in ast.walk(node.value.slice)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+    raise AssertionError("PresignMethod not found in service/storage/base.py")
+
+
+def gcs_needed() -> tuple[set[str], set[str]]:
+    """(permissions of the workload, permissions of the signer's signed URLs)."""
+    calls = gcs_adapter_calls()
+    unmapped = calls - set(GCS_PERMISSIONS)
+    assert not unmapped, f"map these GCS calls to IAM permissions in GCS_PERMISSIONS: {unmapped}"
+    workload = set().union(*(GCS_PERMISSIONS[c] for c in calls))
+    signer = set()
+    if ("blob", "generate_signed_url") in calls:
+        signer = set().union(*(SIGNED_URL_PERMISSIONS[m] for m in presign_methods()))
+    return workload, signer
+
+
+def _gcs_module_grants() -> tuple[set[str], set[str]]:
+    """(permissions granted to the workload principal, to the signer service account)."""
+    module = load(TERRAFORM / "modules" / "gcs-workload-identity")
+
+    def role_permissions(role_expr: str) -> set[str]:
+        ref = expression(role_expr) or ""
+        assert ref.startswith("google_project_iam_custom_role."), (
+            f"{role_expr}: grant a custom role, whose permissions are checked here"
+        )
+        name = ref.split(".")[1]
+        body = module.resources[("google_project_iam_custom_role", name)]
+        permissions = body["permissions"]
+        if isinstance(permissions, str):  # a local
+            permissions = module.locals[(expression(permissions) or "").removeprefix("local.")]
+        return {unquote(p) for p in permissions}
+
+    workload: set[str] = set()
+    signer: set[str] = set()
+    for (type_, _), body in module.resources.items():
+        if type_ not in {"google_storage_bucket_iam_member", "google_service_account_iam_member"}:
+            continue
+        member = expression(body["member"]) or unquote(body["member"])
+        granted = role_permissions(body["role"])
+        if member == "local.principal":
+            workload |= granted
+        elif member == "google_service_account.signer.member":
+            signer |= granted
+        else:
+            raise AssertionError(f"unexpected member {member}")
+    return workload, signer
+
+
+def test_the_gcs_scan_finds_the_calls_it_should() -> None:
+    calls = gcs_adapter_calls()
+    assert {("bucket", "get_blob"), ("client", "list_blobs"), ("blob", "delete")} <= calls
+    assert presign_methods() == {"GET", "PUT"}
+
+
+def test_gcs_grants_equal_what_the_adapter_calls() -> None:
+    workload_needed, signer_needed = gcs_needed()
+    workload, signer = _gcs_module_grants()
+    assert workload == workload_needed, (
+        f"workload: granted but never used {sorted(workload - workload_needed)}, "
+        f"used but not granted {sorted(workload_needed - workload)}"
+    )
+    assert signer == signer_needed, (
+        f"signer: granted but never used {sorted(signer - signer_needed)}, "
+        f"used but not granted {sorted(signer_needed - signer)}"
+    )

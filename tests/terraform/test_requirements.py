@@ -42,10 +42,10 @@ def module_version(config: Config, name: str) -> str:
 
 def test_aws_modules_and_eks_v21_arguments(aws: Config) -> None:
     assert unquote(aws.modules["vpc"]["source"]) == "terraform-aws-modules/vpc/aws"
-    assert module_version(aws, "vpc") == "~> 6.0"
+    assert module_version(aws, "vpc") == "6.6.0"
     eks = aws.modules["eks"]
     assert unquote(eks["source"]) == "terraform-aws-modules/eks/aws"
-    assert module_version(aws, "eks") == "~> 21.0"
+    assert module_version(aws, "eks") == "21.19.0"
     # v21 names (v20's cluster_name/cluster_version/cluster_addons are gone).
     for argument in (
         "name",
@@ -108,15 +108,37 @@ def test_aws_registry(aws: Config) -> None:
     assert "aws_ecr_lifecycle_policy" in {t for t, _ in aws.resources}
 
 
+def _trust(module: Config, sid: str) -> dict[str, Any]:
+    """The content of the dynamic trust statement with that sid."""
+    found: dict[str, Any]
+    (found,) = [
+        content
+        for dynamic in module.data[("aws_iam_policy_document", "assume")]["dynamic"]
+        for content in dynamic['"statement"']["content"]
+        if unquote(content["sid"]) == sid
+    ]
+    return found
+
+
 def test_aws_pod_identity_module() -> None:
     module = load(TERRAFORM / "modules" / "aws-pod-identity")
-    trust = block(module.data[("aws_iam_policy_document", "assume")], "statement")
+    trust = _trust(module, "EksPodIdentity")
     assert {unquote(a) for a in trust["actions"]} == {"sts:AssumeRole", "sts:TagSession"}
     principals = block(trust, "principals")
     assert [unquote(i) for i in principals["identifiers"]] == ["pods.eks.amazonaws.com"]
     tags = {unquote(c["variable"]): c["values"] for c in trust["condition"]}
+    assert tags["aws:SourceAccount"] == ["${data.aws_caller_identity.current.account_id}"]
+    # Keyed on the cluster ARN (account, region, name), never on a name alone.
+    assert tags["aws:RequestTag/eks-cluster-arn"] == ["${var.cluster_arn}"]
+    assert "aws:RequestTag/eks-cluster-name" not in tags
     assert tags["aws:RequestTag/kubernetes-namespace"] == ["${var.namespace}"]
     assert tags["aws:RequestTag/kubernetes-service-account"] == ["${var.service_account}"]
+    irsa = _trust(module, "IrsaServiceAccount")
+    conditions = {unquote(c["variable"]): c["values"] for c in irsa["condition"]}
+    assert conditions["${var.oidc_provider}:sub"] == [
+        '"system:serviceaccount:${var.namespace}:${var.service_account}"'
+    ]
+    assert conditions["${var.oidc_provider}:aud"] == ['"sts.amazonaws.com"']
     association = one(module, "aws_eks_pod_identity_association")
     assert expression(association["namespace"]) == "var.namespace"
     assert expression(association["service_account"]) == "var.service_account"
@@ -202,18 +224,25 @@ def test_gcs_workload_identity_module() -> None:
     )
     workload = module.resources[("google_storage_bucket_iam_member", "workload")]
     assert expression(workload["member"]) == "local.principal"
-    assert unquote(module.variables["bucket_role"]["default"]) == "roles/storage.objectUser"
-    creator = one(module, "google_service_account_iam_member")
-    assert unquote(creator["role"]) == "roles/iam.serviceAccountTokenCreator"
-    assert expression(creator["member"]) == "local.principal"
+    assert expression(workload["role"]) == "google_project_iam_custom_role.objects.name"
+    signer = one(module, "google_service_account_iam_member")
+    # Only signBlob on the signer: a custom role, not roles/iam.serviceAccountTokenCreator.
+    assert expression(signer["role"]) == "google_project_iam_custom_role.sign_blob.name"
+    assert expression(signer["member"]) == "local.principal"
+    sign_blob = module.resources[("google_project_iam_custom_role", "sign_blob")]
+    assert [unquote(p) for p in sign_blob["permissions"]] == ["iam.serviceAccounts.signBlob"]
     assert "google_service_account" in {t for t, _ in module.resources}
 
 
 def test_gcp_github_federation_is_scoped_to_the_repository(gcp: Config) -> None:
     provider = one(gcp, "google_iam_workload_identity_pool_provider")
     assert expression(provider["attribute_condition"]) == "local.github_condition"
-    condition = unquote(gcp.locals["github_condition"])
-    assert condition.startswith("assertion.repository == '${var.github_repository}' && (")
+    condition = expression(gcp.locals["github_condition"]) or ""
+    assert "\"assertion.repository == '${var.github_repository}'\"" in condition
+    assert "local.github_id_conditions" in condition
+    ids = expression(gcp.locals["github_id_conditions"]) or ""
+    assert "assertion.repository_id == '${var.github_repository_id}'" in ids
+    assert "assertion.repository_owner_id == '${var.github_repository_owner_id}'" in ids
     assert (
         unquote(block(provider, "oidc")["issuer_uri"])
         == "https://token.actions.githubusercontent.com"
@@ -238,7 +267,8 @@ def test_release_roots_use_helm_provider_v3_syntax(cloud: str) -> None:
     assert "helm_release" not in {t for t, _ in release.resources}, "the module owns the release"
     assert unquote(release.modules["release"]["source"]) == "../../modules/bucketport-release"
     # Never the cluster and its release in one root.
-    assert not {t for t, _ in release.resources if "cluster" in t}
+    clusters = ("aws_eks_cluster", "google_container_cluster")
+    assert not {t for t, _ in release.resources if t.startswith(clusters)}
 
 
 def test_release_module_passes_set_as_a_list() -> None:
@@ -251,15 +281,20 @@ def test_release_module_passes_set_as_a_list() -> None:
 
 def test_chart_values_carry_what_the_chart_reads() -> None:
     module = load(TERRAFORM / "modules" / "chart-values")
-    values = module.locals["values"]
-    assert set(values) == {"serviceAccount", "image", "config"}
-    assert set(values["serviceAccount"]) == {"name", "annotations"}
+    base = module.locals["base"]
+    assert set(base) == {"serviceAccount", "image", "config"}
+    assert set(base["serviceAccount"]) == {"name", "annotations"}
+    assert expression(base["image"]["repository"]) == "var.image_repository"
+    assert expression(base["image"]["tag"]) == "var.image_tag"
+    assert "default" not in module.variables["image_tag"], "image_tag is a required input"
     config = expression(module.locals["config"]) or ""
     for key in ("storageUrl", "s3Region", "gcsSignerEmail"):
         assert key in config
-    image = expression(module.locals["image"]) or ""
-    assert "repository" in image
-    assert "tag" in image
+    # Optional sections (present only when their input is set), merged into the values.
+    for section, keys in (("ingress", ("enabled", "className")), ("autoscaling", ("enabled",))):
+        text = expression(module.locals[section]) or ""
+        assert all(f"{k} =" in text for k in keys), (section, text)
+        assert f"local.{section}" in (expression(module.locals["values"]) or "")
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])
@@ -270,4 +305,6 @@ def test_first_stage_outputs_feed_the_second(cloud: str) -> None:
     inputs = set(first.outputs["release_inputs"]["value"])
     assert inputs <= set(release.variables), inputs - set(release.variables)
     required = {v for v, spec in release.variables.items() if "default" not in spec}
-    assert required <= inputs, f"release needs {required - inputs} beyond release_inputs"
+    # The image tag is chosen per deploy (the tag CI pushed), not by the first stage.
+    assert "image_tag" in required
+    assert required - {"image_tag"} <= inputs, f"release needs {required - inputs}"

@@ -64,14 +64,54 @@ variable "storage_url" {
 }
 
 variable "image_tag" {
-  description = "Image tag to deploy (the ECR repository has immutable tags); null keeps the chart's appVersion."
+  description = "Image tag to deploy: the tag CI pushed to the ECR repository (its tags are immutable)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid OCI tag, and an immutable version rather than latest."
+  }
+}
+
+variable "service_account_annotations" {
+  description = "Annotations of the chart's service account: the IRSA role ARN, or none with Pod Identity (first stage output)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "ingress_class_name" {
+  description = "IngressClass (controller eks.amazonaws.com/alb) and IngressClassParams this stage makes, used by the chart's Ingress; null makes none (first stage output)."
   type        = string
   default     = null
 
   validation {
-    condition     = var.image_tag == null || var.image_tag != "latest"
-    error_message = "Deploy an immutable version tag, not latest."
+    condition     = var.ingress_class_name == null || can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.ingress_class_name))
+    error_message = "ingress_class_name must be a DNS-1123 label or null."
   }
+}
+
+variable "ingress_annotations" {
+  description = "Annotations of the chart's Ingress (first stage output)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate of the ALB's HTTPS listener, set in the IngressClassParams; null: HTTP only (first stage output)."
+  type        = string
+  default     = null
+}
+
+variable "autoscaling" {
+  description = "The chart's autoscaling.enabled; the first stage installs metrics-server when true (first stage output)."
+  type        = bool
+  default     = null
+}
+
+variable "deployer_group" {
+  description = "Kubernetes group of the GitHub deploy role (first stage output); it may read the cluster-scoped objects this stage makes, so CI can plan and apply it."
+  type        = string
+  default     = null
 }
 
 variable "release_name" {

@@ -4,11 +4,15 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.15"
+      version = "~> 6.28"
     }
     helm = {
       source  = "hashicorp/helm"
-      version = "~> 3.0"
+      version = "~> 3.1"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.36"
     }
   }
 
@@ -26,16 +30,35 @@ provider "aws" {
   region = var.region
 }
 
-# The cluster exists already (first stage), so its endpoint is known when this
-# provider is configured. Tokens come from `aws eks get-token` each run: nothing stored.
-provider "helm" {
-  kubernetes = {
+locals {
+  # The cluster exists already (first stage), so its endpoint is known when these providers
+  # are configured. Tokens come from `aws eks get-token` each run: nothing stored.
+  cluster = {
     host                   = data.aws_eks_cluster.this.endpoint
     cluster_ca_certificate = base64decode(data.aws_eks_cluster.this.certificate_authority[0].data)
+    token_command          = ["eks", "get-token", "--cluster-name", var.cluster_name, "--region", var.region]
+  }
+}
+
+provider "helm" {
+  kubernetes = {
+    host                   = local.cluster.host
+    cluster_ca_certificate = local.cluster.cluster_ca_certificate
     exec = {
       api_version = "client.authentication.k8s.io/v1beta1"
       command     = "aws"
-      args        = ["eks", "get-token", "--cluster-name", var.cluster_name, "--region", var.region]
+      args        = local.cluster.token_command
     }
+  }
+}
+
+provider "kubernetes" {
+  host                   = local.cluster.host
+  cluster_ca_certificate = local.cluster.cluster_ca_certificate
+
+  exec {
+    api_version = "client.authentication.k8s.io/v1beta1"
+    command     = "aws"
+    args        = local.cluster.token_command
   }
 }

@@ -48,9 +48,11 @@ override_module {
 override_module {
   target = module.eks
   outputs = {
-    cluster_name     = "bucketport"
-    cluster_arn      = "arn:aws:eks:eu-west-1:123456789012:cluster/bucketport"
-    cluster_endpoint = "https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com"
+    cluster_name      = "bucketport"
+    cluster_arn       = "arn:aws:eks:eu-west-1:123456789012:cluster/bucketport"
+    cluster_endpoint  = "https://EXAMPLE.gr7.eu-west-1.eks.amazonaws.com"
+    oidc_provider     = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
+    oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
   }
 }
 
@@ -58,6 +60,7 @@ variables {
   region                       = "eu-west-1"
   endpoint_public_access_cidrs = ["203.0.113.0/24"]
   github_repository            = "acme/bucketport"
+  image_tag                    = "1.0.0"
 }
 
 run "bucket_is_private_and_hardened" {
@@ -338,4 +341,83 @@ run "rejects_five_zones" {
   }
 
   expect_failures = [var.az_count]
+}
+
+run "one_image_path_and_the_github_variables" {
+  command = apply
+
+  assert {
+    condition     = yamldecode(output.helm_values).image.repository == aws_ecr_repository.app.repository_url && yamldecode(output.helm_values).image.tag == "1.0.0"
+    error_message = "helm_values must deploy image_tag from the ECR repository this root made."
+  }
+
+  assert {
+    condition = output.github_variables == {
+      AWS_REGION     = "eu-west-1"
+      AWS_ROLE_ARN   = aws_iam_role.github.arn
+      ECR_REPOSITORY = aws_ecr_repository.app.repository_url
+    }
+    error_message = "github_variables must give the release workflow the region, the push role and the repository."
+  }
+}
+
+run "auto_mode_ingress_and_autoscaling_reach_the_chart" {
+  command = apply
+
+  assert {
+    condition     = yamldecode(output.helm_values).ingress.className == "alb" && yamldecode(output.helm_values).ingress.enabled
+    error_message = "helm_values must point the Ingress at the IngressClass the release stage makes."
+  }
+
+  assert {
+    condition     = output.release_inputs.ingress_class_name == yamldecode(output.helm_values).ingress.className
+    error_message = "The release stage must make the class helm_values names."
+  }
+
+  assert {
+    condition     = contains(keys(local.autoscaling_addons), "metrics-server") && yamldecode(output.helm_values).autoscaling.enabled
+    error_message = "Autoscaling installs metrics-server and turns the chart's HPA on."
+  }
+}
+
+run "github_role_edits_only_its_namespace" {
+  command = apply
+
+  assert {
+    condition     = endswith(local.github_access_entry["github-deploy"].policy_associations.namespace.policy_arn, "/AmazonEKSEditPolicy")
+    error_message = "The GitHub deploy role gets edit, not admin."
+  }
+
+  assert {
+    condition     = local.github_access_entry["github-deploy"].policy_associations.namespace.access_scope.namespaces == ["bucketport"]
+    error_message = "Only in the chart's namespace."
+  }
+}
+
+run "irsa_option" {
+  command = apply
+
+  variables {
+    workload_identity = "irsa"
+  }
+
+  assert {
+    condition     = yamldecode(output.helm_values).serviceAccount.annotations["eks.amazonaws.com/role-arn"] == output.pod_role_arn
+    error_message = "With IRSA, helm_values annotates the service account with the pod role."
+  }
+
+  assert {
+    condition     = output.pod_identity_association == null
+    error_message = "With IRSA there is no Pod Identity association."
+  }
+}
+
+run "rejects_latest" {
+  command = plan
+
+  variables {
+    image_tag = "latest"
+  }
+
+  expect_failures = [var.image_tag]
 }

@@ -84,13 +84,12 @@ variable "gcs_signer_email" {
 }
 
 variable "image_tag" {
-  description = "Image tag to deploy (the registry has immutable tags); null keeps the chart's appVersion."
+  description = "Image tag to deploy: the tag CI pushed to the Artifact Registry repository (its tags are immutable)."
   type        = string
-  default     = null
 
   validation {
-    condition     = var.image_tag == null || var.image_tag != "latest"
-    error_message = "Deploy an immutable version tag, not latest."
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid OCI tag, and an immutable version rather than latest."
   }
 }
 

@@ -2,7 +2,18 @@
 # (network) is replaced by its outputs; everything this root declares itself is evaluated.
 # `command = apply` so that computed attributes are (mock-)known when asserted.
 
+# The network module (terraform-google-modules/network 12.0.0) and the CMEK service identity
+# use google-beta: without its mock, terraform test would configure the real provider.
+mock_provider "google-beta" {
+  mock_resource "google_project_service_identity" {
+    defaults = { email = "service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com" }
+  }
+}
+
 mock_provider "google" {
+  mock_data "google_storage_project_service_account" {
+    defaults = { email_address = "service-123456789012@gs-project-accounts.iam.gserviceaccount.com" }
+  }
   mock_data "google_project" {
     defaults = { number = "123456789012" }
   }
@@ -36,6 +47,7 @@ variables {
   bucket_location         = "europe-west1"
   master_authorized_cidrs = ["203.0.113.0/24"]
   github_repository       = "acme/bucketport"
+  image_tag               = "1.0.0"
 }
 
 run "bucket_is_private_and_versioned" {
@@ -157,8 +169,27 @@ run "github_provider_is_limited_to_the_repository" {
   }
 
   assert {
-    condition     = google_artifact_registry_repository_iam_member.github.member == "principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/bucketport-github/attribute.repository/acme/bucketport"
-    error_message = "Registry write access goes to this repository's workflows only."
+    condition     = google_service_account_iam_member.github_workload_identity_user.member == "principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/bucketport-github/attribute.repository/acme/bucketport"
+    error_message = "Only this repository's workflows may act as the GitHub service account."
+  }
+
+  assert {
+    condition     = google_artifact_registry_repository_iam_member.github.member == google_service_account.github.member
+    error_message = "Registry write access goes to the GitHub service account."
+  }
+
+  assert {
+    condition = output.github_variables == {
+      GCP_WORKLOAD_IDENTITY_PROVIDER = google_iam_workload_identity_pool_provider.github.name
+      GCP_SERVICE_ACCOUNT            = google_service_account.github.email
+      GAR_REPOSITORY                 = "europe-west1-docker.pkg.dev/acme-files/bucketport/bucketport"
+    }
+    error_message = "github_variables must give the release workflow the provider, the account and the image path."
+  }
+
+  assert {
+    condition     = yamldecode(output.helm_values).image.repository == output.github_variables.GAR_REPOSITORY && yamldecode(output.helm_values).image.tag == "1.0.0"
+    error_message = "helm_values deploys image_tag from the repository CI pushes to."
   }
 
   assert {
@@ -197,5 +228,49 @@ run "push_only_without_deploy_role" {
   assert {
     condition     = length(google_project_iam_member.github_deploy) == 0
     error_message = "github_deploy_role = null grants no GKE role."
+  }
+}
+
+run "github_trust_pins_repository_and_owner_ids" {
+  command = apply
+
+  variables {
+    github_repository_id       = "123456"
+    github_repository_owner_id = "7890"
+  }
+
+  assert {
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'acme/bucketport' && assertion.repository_id == '123456' && assertion.repository_owner_id == '7890' && (assertion.sub == 'repo:acme/bucketport:ref:refs/heads/main' || assertion.sub.startsWith('repo:acme/bucketport:ref:refs/tags/v'))"
+    error_message = "With the IDs given, the provider must check them too."
+  }
+}
+
+run "cmek_grants_the_service_agents_first" {
+  command = apply
+
+  variables {
+    kms_key_name = "projects/acme-kms/locations/europe-west1/keyRings/ring/cryptoKeys/key"
+  }
+
+  assert {
+    condition = toset([for g in google_kms_crypto_key_iam_member.service_agents : g.member]) == toset([
+      "serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com",
+      "serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+    ])
+    error_message = "The Storage and Artifact Registry service agents must be able to use the key."
+  }
+
+  assert {
+    condition     = alltrue([for g in google_kms_crypto_key_iam_member.service_agents : g.role == "roles/cloudkms.cryptoKeyEncrypterDecrypter"])
+    error_message = "The agents encrypt and decrypt, nothing more."
+  }
+}
+
+run "no_cmek_no_grants" {
+  command = apply
+
+  assert {
+    condition     = length(google_kms_crypto_key_iam_member.service_agents) == 0
+    error_message = "Without a key nothing is granted."
   }
 }

@@ -1,41 +1,73 @@
 data "aws_caller_identity" "current" {}
 
-# Trust only EKS Pod Identity, only from this account, and only for this cluster (by ARN, which
+# mode = "pod_identity": trust only EKS Pod Identity, only from this account, and only for this cluster (by ARN, which
 # names account and region too, not by a name any other cluster may share), namespace and
 # service account: EKS Pod Identity sets these session tags when it assumes the role
 # (EKS user guide: pod-id-role, pod-id-abac).
 data "aws_iam_policy_document" "assume" {
-  statement {
-    sid     = "EksPodIdentity"
-    actions = ["sts:AssumeRole", "sts:TagSession"]
+  dynamic "statement" {
+    for_each = var.mode == "pod_identity" ? [1] : []
 
-    principals {
-      type        = "Service"
-      identifiers = ["pods.eks.amazonaws.com"]
+    content {
+      sid     = "EksPodIdentity"
+      actions = ["sts:AssumeRole", "sts:TagSession"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["pods.eks.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [data.aws_caller_identity.current.account_id]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestTag/eks-cluster-arn"
+        values   = [var.cluster_arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestTag/kubernetes-namespace"
+        values   = [var.namespace]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestTag/kubernetes-service-account"
+        values   = [var.service_account]
+      }
     }
+  }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
+  # IRSA: the cluster's OIDC provider vouches for the service account's projected token
+  # (EKS user guide: associate-service-account-role).
+  dynamic "statement" {
+    for_each = var.mode == "irsa" ? [1] : []
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/eks-cluster-arn"
-      values   = [var.cluster_arn]
-    }
+    content {
+      sid     = "IrsaServiceAccount"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/kubernetes-namespace"
-      values   = [var.namespace]
-    }
+      principals {
+        type        = "Federated"
+        identifiers = [var.oidc_provider_arn]
+      }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/kubernetes-service-account"
-      values   = [var.service_account]
+      condition {
+        test     = "StringEquals"
+        variable = "${var.oidc_provider}:sub"
+        values   = ["system:serviceaccount:${var.namespace}:${var.service_account}"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${var.oidc_provider}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
     }
   }
 }
@@ -47,6 +79,13 @@ resource "aws_iam_role" "this" {
   permissions_boundary = var.permissions_boundary_arn
   max_session_duration = 3600
   tags                 = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.mode != "irsa" || (var.oidc_provider_arn != null && var.oidc_provider != null)
+      error_message = "mode = \"irsa\" needs oidc_provider_arn and oidc_provider (the cluster's IAM OIDC provider)."
+    }
+  }
 }
 
 # Exactly what the service's S3 adapter (service/storage/s3.py) calls, on this bucket only;
@@ -99,6 +138,8 @@ resource "aws_iam_role_policy" "bucket" {
 }
 
 resource "aws_eks_pod_identity_association" "this" {
+  count = var.mode == "pod_identity" ? 1 : 0
+
   cluster_name    = var.cluster_name
   namespace       = var.namespace
   service_account = var.service_account

@@ -9,11 +9,16 @@ output "role_name" {
 }
 
 output "association" {
-  description = "The pod identity association: cluster, namespace, service account and id."
-  value = {
-    id              = aws_eks_pod_identity_association.this.association_id
-    cluster_name    = aws_eks_pod_identity_association.this.cluster_name
-    namespace       = aws_eks_pod_identity_association.this.namespace
-    service_account = aws_eks_pod_identity_association.this.service_account
-  }
+  description = "The pod identity association (cluster, namespace, service account, id); null with mode = irsa."
+  value = one([for a in aws_eks_pod_identity_association.this : {
+    id              = a.association_id
+    cluster_name    = a.cluster_name
+    namespace       = a.namespace
+    service_account = a.service_account
+  }])
+}
+
+output "service_account_annotations" {
+  description = "Annotations the chart's service account needs: eks.amazonaws.com/role-arn with mode = irsa, none with Pod Identity."
+  value       = var.mode == "irsa" ? { "eks.amazonaws.com/role-arn" = aws_iam_role.this.arn } : {}
 }

@@ -1,3 +1,31 @@
+variable "mode" {
+  description = "How pods assume the role: pod_identity (an EKS Pod Identity association) or irsa (the cluster's IAM OIDC provider and a projected service account token)."
+  type        = string
+  default     = "pod_identity"
+
+  validation {
+    condition     = contains(["pod_identity", "irsa"], var.mode)
+    error_message = "mode must be pod_identity or irsa."
+  }
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the cluster's IAM OIDC provider (mode = irsa)."
+  type        = string
+  default     = null
+}
+
+variable "oidc_provider" {
+  description = "The cluster's OIDC issuer without https:// (mode = irsa), the prefix of the trust's :sub and :aud condition keys."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.oidc_provider == null || !startswith(coalesce(var.oidc_provider, "-"), "https://")
+    error_message = "oidc_provider is the issuer without https://."
+  }
+}
+
 variable "cluster_name" {
   description = "Name of the EKS cluster the association is made in."
   type        = string

@@ -8,6 +8,9 @@ module "values" {
   storage_url                 = var.storage_url
   s3_region                   = var.s3_region
   gcs_signer_email            = var.gcs_signer_email
+  ingress_class_name          = var.ingress_class_name
+  ingress_annotations         = var.ingress_annotations
+  autoscaling                 = var.autoscaling
 }
 
 resource "helm_release" "this" {

@@ -21,7 +21,7 @@ variable "namespace" {
 }
 
 variable "create_namespace" {
-  description = "Create the namespace if it does not exist."
+  description = "Let Helm create the namespace (needs cluster-wide rights); the release roots create it themselves and pass false."
   type        = bool
   default     = true
 }
@@ -77,9 +77,8 @@ variable "image_repository" {
 }
 
 variable "image_tag" {
-  description = "Image tag to deploy; null keeps the chart's appVersion."
+  description = "Image tag to deploy: the tag CI pushed to image_repository."
   type        = string
-  default     = null
 }
 
 variable "storage_url" {
@@ -96,6 +95,24 @@ variable "s3_region" {
 variable "gcs_signer_email" {
   description = "Signer service account for GCS V4 URLs; null on AWS."
   type        = string
+  default     = null
+}
+
+variable "ingress_class_name" {
+  description = "IngressClass for the chart's Ingress (turns the Ingress on); null leaves ingress to the values files."
+  type        = string
+  default     = null
+}
+
+variable "ingress_annotations" {
+  description = "Annotations of the Ingress when ingress_class_name is set."
+  type        = map(string)
+  default     = {}
+}
+
+variable "autoscaling" {
+  description = "The chart's autoscaling.enabled; null leaves it to the values files."
+  type        = bool
   default     = null
 }
 

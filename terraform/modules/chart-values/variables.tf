@@ -10,7 +10,7 @@ variable "service_account_name" {
 }
 
 variable "service_account_annotations" {
-  description = "Annotations for the service account (empty with EKS Pod Identity and GKE direct Workload Identity binding)."
+  description = "Annotations for the service account: eks.amazonaws.com/role-arn with IRSA; empty with EKS Pod Identity and GKE's direct Workload Identity binding."
   type        = map(string)
   default     = {}
 }
@@ -26,13 +26,12 @@ variable "image_repository" {
 }
 
 variable "image_tag" {
-  description = "Image tag to deploy; null keeps the chart's appVersion."
+  description = "Image tag to deploy (image.tag): the tag CI pushed to image_repository, e.g. 1.0.0."
   type        = string
-  default     = null
 
   validation {
-    condition     = var.image_tag == null || can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
-    error_message = "image_tag must be a valid OCI tag."
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be a valid OCI tag, and an immutable version rather than latest."
   }
 }
 
@@ -61,4 +60,27 @@ variable "gcs_signer_email" {
     condition     = var.gcs_signer_email == null || can(regex("^[a-z0-9-]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$", var.gcs_signer_email))
     error_message = "gcs_signer_email must be a service account e-mail address."
   }
+}
+
+variable "ingress_class_name" {
+  description = "IngressClass the chart's Ingress uses (ingress.enabled and ingress.className); null leaves the chart's ingress settings alone."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ingress_class_name == null || can(regex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", var.ingress_class_name))
+    error_message = "ingress_class_name must be a DNS-1123 subdomain or null."
+  }
+}
+
+variable "ingress_annotations" {
+  description = "Annotations of the Ingress (with ingress_class_name), e.g. the ALB listener settings."
+  type        = map(string)
+  default     = {}
+}
+
+variable "autoscaling" {
+  description = "autoscaling.enabled of the chart (an HPA needs a metrics API in the cluster); null leaves the chart's default."
+  type        = bool
+  default     = null
 }

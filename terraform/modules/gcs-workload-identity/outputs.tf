@@ -12,3 +12,8 @@ output "bucket_member" {
   description = "Member bound on the bucket for the workload."
   value       = google_storage_bucket_iam_member.workload.member
 }
+
+output "object_role" {
+  description = "The custom role granted on the bucket to the workload."
+  value       = google_project_iam_custom_role.objects.name
+}

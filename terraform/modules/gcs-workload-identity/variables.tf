@@ -48,14 +48,14 @@ variable "bucket_name" {
   }
 }
 
-variable "bucket_role" {
-  description = "Role granted on the bucket; objectUser reads, writes, lists and deletes objects but cannot change IAM or bucket settings."
+variable "role_id_prefix" {
+  description = "Prefix of the two custom project roles' IDs (PREFIXObjects, PREFIXSignedUrls, PREFIXSignBlob). A deleted custom role keeps its ID for 7 days (then 37 days until purged): pick another prefix to recreate sooner."
   type        = string
-  default     = "roles/storage.objectUser"
+  default     = "bucketport"
 
   validation {
-    condition     = contains(["roles/storage.objectUser", "roles/storage.objectViewer", "roles/storage.objectCreator"], var.bucket_role)
-    error_message = "bucket_role must be an object-level storage role."
+    condition     = can(regex("^[a-zA-Z0-9_.]{3,50}$", var.role_id_prefix))
+    error_message = "role_id_prefix must be 3-50 letters, digits, underscores or dots."
   }
 }
 

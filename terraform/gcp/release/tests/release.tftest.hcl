@@ -34,7 +34,8 @@ run "release_gets_the_cloud_wiring" {
       yamldecode(output.values_yaml).config.storageUrl == "gs://bucketport-acme-files" &&
       yamldecode(output.values_yaml).config.gcsSignerEmail == "bucketport-signer@acme-files.iam.gserviceaccount.com" &&
       yamldecode(output.values_yaml).serviceAccount.name == "bucketport" &&
-      yamldecode(output.values_yaml).image.repository == "europe-west1-docker.pkg.dev/acme-files/bucketport/bucketport"
+      yamldecode(output.values_yaml).image.repository == "europe-west1-docker.pkg.dev/acme-files/bucketport/bucketport" &&
+      yamldecode(output.values_yaml).image.tag == "1.0.0"
     )
     error_message = "The chart must get storage URL, signer, service account and image."
   }
@@ -57,4 +58,14 @@ run "custom_namespace" {
     condition     = output.release.namespace == "files" && yamldecode(output.values_yaml).serviceAccount.name == "api"
     error_message = "namespace and service account must reach the release."
   }
+}
+
+run "requires_an_image_tag" {
+  command = plan
+
+  variables {
+    image_tag = "latest"
+  }
+
+  expect_failures = [var.image_tag]
 }

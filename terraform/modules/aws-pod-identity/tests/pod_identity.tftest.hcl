@@ -44,7 +44,7 @@ run "trust_is_pod_identity_for_one_service_account" {
   }
 
   assert {
-    condition     = aws_eks_pod_identity_association.this.namespace == "files" && aws_eks_pod_identity_association.this.service_account == "api"
+    condition     = aws_eks_pod_identity_association.this[0].namespace == "files" && aws_eks_pod_identity_association.this[0].service_account == "api"
     error_message = "The association must bind the given namespace and service account."
   }
 }
@@ -76,4 +76,54 @@ run "kms_statement_when_key_given" {
     condition     = length(data.aws_iam_policy_document.bucket.statement) == 3
     error_message = "A KMS key adds the KMS statement."
   }
+}
+
+run "irsa_trusts_the_cluster_oidc_provider_for_one_service_account" {
+  command = plan
+
+  variables {
+    mode              = "irsa"
+    oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
+    oidc_provider     = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE"
+  }
+
+  assert {
+    condition     = toset(data.aws_iam_policy_document.assume.statement[0].actions) == toset(["sts:AssumeRoleWithWebIdentity"])
+    error_message = "IRSA assumes the role with a web identity only."
+  }
+
+  assert {
+    condition = toset([
+      for c in data.aws_iam_policy_document.assume.statement[0].condition : "${c.variable}=${join(",", c.values)}"
+      ]) == toset([
+      "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:sub=system:serviceaccount:files:api",
+      "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:aud=sts.amazonaws.com",
+    ])
+    error_message = "The IRSA trust must name exactly the chart's service account and the STS audience."
+  }
+
+  assert {
+    condition     = length(aws_eks_pod_identity_association.this) == 0
+    error_message = "IRSA makes no Pod Identity association."
+  }
+
+  assert {
+    condition     = keys(output.service_account_annotations) == ["eks.amazonaws.com/role-arn"]
+    error_message = "IRSA needs the role-arn annotation on the service account."
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.bucket.statement) == 2
+    error_message = "IRSA gets the same bucket policy."
+  }
+}
+
+run "irsa_needs_the_oidc_provider" {
+  command = plan
+
+  variables {
+    mode = "irsa"
+  }
+
+  expect_failures = [aws_iam_role.this]
 }

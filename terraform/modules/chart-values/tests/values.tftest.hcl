@@ -2,10 +2,12 @@ run "aws_values" {
   command = plan
 
   variables {
-    image_repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bucketport"
-    image_tag        = "1.2.3"
-    storage_url      = "s3://acme-bucketport"
-    s3_region        = "eu-west-1"
+    image_repository   = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bucketport"
+    image_tag          = "1.2.3"
+    storage_url        = "s3://acme-bucketport"
+    s3_region          = "eu-west-1"
+    ingress_class_name = "alb"
+    autoscaling        = true
   }
 
   assert {
@@ -17,26 +19,59 @@ run "aws_values" {
     condition     = output.values.serviceAccount.name == "bucketport" && output.values.image.tag == "1.2.3"
     error_message = "service account name and image tag must reach the values."
   }
+
+  assert {
+    condition     = output.values.image.repository == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bucketport"
+    error_message = "The image comes from the Terraform-made registry."
+  }
+
+  assert {
+    condition     = output.values.ingress.enabled && output.values.ingress.className == "alb"
+    error_message = "The Ingress must use the IngressClass Terraform makes."
+  }
+
+  assert {
+    condition     = output.values.autoscaling.enabled
+    error_message = "autoscaling must reach the values."
+  }
+
+  assert {
+    condition     = yamldecode(output.yaml).image.tag == "1.2.3"
+    error_message = "The YAML output carries the same values."
+  }
 }
 
-run "gcp_values_without_tag" {
+run "gcp_values" {
   command = plan
 
   variables {
     image_repository = "europe-west1-docker.pkg.dev/acme/bucketport/bucketport"
+    image_tag        = "1.2.3"
     storage_url      = "gs://acme-bucketport"
     gcs_signer_email = "bucketport-signer@acme.iam.gserviceaccount.com"
-  }
-
-  assert {
-    condition     = !contains(keys(output.values.image), "tag")
-    error_message = "image.tag must be omitted when image_tag is null."
   }
 
   assert {
     condition     = output.values.config.gcsSignerEmail == "bucketport-signer@acme.iam.gserviceaccount.com"
     error_message = "gcsSignerEmail must be passed."
   }
+
+  assert {
+    condition     = !contains(keys(output.values), "ingress") && !contains(keys(output.values), "autoscaling")
+    error_message = "Sections without an input are left out (a null would delete the chart's defaults)."
+  }
+}
+
+run "requires_an_image_tag" {
+  command = plan
+
+  variables {
+    image_repository = "example.com/bucketport"
+    storage_url      = "s3://acme-bucketport"
+    image_tag        = "latest"
+  }
+
+  expect_failures = [var.image_tag]
 }
 
 run "rejects_bad_storage_url" {
@@ -44,6 +79,7 @@ run "rejects_bad_storage_url" {
 
   variables {
     image_repository = "example.com/bucketport"
+    image_tag        = "1.0.0"
     storage_url      = "file:///tmp/x"
   }
 

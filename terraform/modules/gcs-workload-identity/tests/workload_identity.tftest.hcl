@@ -17,7 +17,7 @@ variables {
 }
 
 run "direct_principal_binding" {
-  command = plan
+  command = apply
 
   assert {
     condition     = google_storage_bucket_iam_member.workload.member == "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/acme-files.svc.id.goog/subject/ns/files/sa/api"
@@ -25,22 +25,37 @@ run "direct_principal_binding" {
   }
 
   assert {
-    condition     = google_storage_bucket_iam_member.workload.role == "roles/storage.objectUser"
-    error_message = "The workload gets object access only."
+    condition     = google_storage_bucket_iam_member.workload.role == google_project_iam_custom_role.objects.name
+    error_message = "The workload gets the custom object role."
   }
 
   assert {
-    condition     = google_service_account_iam_member.signer_token_creator.role == "roles/iam.serviceAccountTokenCreator" && google_service_account_iam_member.signer_token_creator.member == output.principal
-    error_message = "The KSA principal must be token creator on the signer."
+    condition     = toset(google_project_iam_custom_role.objects.permissions) == toset(["storage.objects.create", "storage.objects.delete", "storage.objects.get", "storage.objects.list", "storage.objects.update"])
+    error_message = "The object role holds exactly what the GCS adapter calls."
+  }
+
+  assert {
+    condition     = google_storage_bucket_iam_member.signer.role == google_project_iam_custom_role.signed_urls.name && toset(google_project_iam_custom_role.signed_urls.permissions) == toset(["storage.objects.create", "storage.objects.delete", "storage.objects.get"])
+    error_message = "The signer may do what its signed GET and PUT URLs do, and no listing."
+  }
+
+  assert {
+    condition     = google_service_account_iam_member.signer_sign_blob.role == google_project_iam_custom_role.sign_blob.name && google_service_account_iam_member.signer_sign_blob.member == output.principal
+    error_message = "The KSA principal may sign as the signer."
+  }
+
+  assert {
+    condition     = google_project_iam_custom_role.sign_blob.permissions == toset(["iam.serviceAccounts.signBlob"])
+    error_message = "Signing grants signBlob and nothing else."
   }
 }
 
-run "rejects_admin_role" {
+run "rejects_a_bad_role_prefix" {
   command = plan
 
   variables {
-    bucket_role = "roles/storage.admin"
+    role_id_prefix = "bucket-port"
   }
 
-  expect_failures = [var.bucket_role]
+  expect_failures = [var.role_id_prefix]
 }
