@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from bench import docs, report, suite
@@ -36,20 +37,30 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bucketport-bench-"))
     work.chmod(0o755)  # nginx workers may run as another user
     metrics: dict[str, suite.Metric] = {}
+    failed: list[str] = []
     try:
         bench = suite.Bench(work, sizes)
         for name in args.only or suites:
             start = time.monotonic()
             print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-            metrics.update(suites[name](bench))
+            try:
+                metrics.update(suites[name](bench))
+            except Exception:  # one broken suite must not cost the others' results
+                traceback.print_exc()
+                failed.append(name)
             print(f"[bench] {name} done in {time.monotonic() - start:.0f}s", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if failed:  # an incomplete run is never `latest`
+        stem = "partial"
     report.write(metrics, "quick" if args.quick else "full", args.out, stem)
     if stem == "latest" and args.out == report.RESULTS:
         docs.update()
     print(report.table(metrics))
     print(f"[bench] results in {args.out}/{stem}.json", file=sys.stderr)
+    if failed:
+        print(f"[bench] FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

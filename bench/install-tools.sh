@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Debian packages the benchmarks need: nginx (sendfile baseline) and wrk (load).
-# Idempotent and quiet: does nothing when both are present. CI runs as root; else uses sudo.
+# What the benchmarks need: Debian nginx (sendfile baseline), wrk (load) and rclone (sync peer),
+# and the AWS CLI from PyPI (sync peer) in a venv of its own under .tools/awscli (it pins its own
+# botocore, which must not meet the project's). Idempotent and quiet: skips what is present.
+# CI runs as root; else uses sudo.
 set -euo pipefail
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+if [[ ! -x $tools/awscli/bin/aws ]]; then
+  python3 -m venv "$tools/awscli"
+  "$tools/awscli/bin/pip" install --quiet --disable-pip-version-check awscli
+fi
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
+command -v rclone >/dev/null || missing+=(rclone)
 [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx-light)
 ((${#missing[@]})) || exit 0
 sudo=""

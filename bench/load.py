@@ -68,6 +68,8 @@ def wrk(url: str, token: str, *, connections: int, seconds: int, threads: int = 
             [
                 "wrk",
                 *("-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"),
+                # A slow answer on a busy machine is a latency, not an error (default 2 s).
+                *("--timeout", "10s"),
                 "--latency",
                 "-s",
                 script.name,

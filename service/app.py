@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from service.api import objects, presign, problems, system
 from service.api.auth import TokenTable
+from service.api.date import DateHeader
 from service.api.limits import bounded_bodies
 from service.lifecycle import Lifecycle, Readiness, Slots
 from service.observability.metrics import InstrumentedStore, Metrics
@@ -131,7 +132,9 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["ETag", "Content-Range", "x-request-id", "x-checksum-sha256"],
         )
+    app.add_middleware(system.fast_healthz)
     app.add_middleware(bounded_bodies, max_json_bytes=settings.max_json_bytes)
+    app.add_middleware(DateHeader)
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_middleware(lifecycle.middleware)
     if tracer_provider is not None:

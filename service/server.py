@@ -123,6 +123,7 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        date_header=False,  # the app dates its responses (service.api.date)
         # Drain already waited for requests; this only bounds closing idle connections.
         timeout_graceful_shutdown=5,
     )

@@ -161,6 +161,14 @@ class Settings(BaseSettings):
     storage_threads: int = Field(
         32, ge=1, le=512, description="Size of the one thread pool for blocking storage calls."
     )
+    local_lock_timeout_seconds: float = Field(
+        10.0, gt=0, le=600, description="Local store: longest wait for the commit lock (then 503)."
+    )
+    local_min_free_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=0,
+        description="Local store: /readyz fails when less space than this is free.",
+    )
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
     s3_public_endpoint_url: str | None = Field(
         None, description="Endpoint that presigned URLs are signed for, if not the one above."
@@ -172,6 +180,15 @@ class Settings(BaseSettings):
     s3_max_attempts: int = Field(5, ge=1, le=20, description="botocore retry attempts.")
     s3_part_size: int = Field(
         8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * GIB, description="Multipart part size."
+    )
+    s3_parts_in_flight: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description=(
+            "Parts of one S3 upload sent at once; an upload holds this many parts plus one "
+            "in memory."
+        ),
     )
     gcs_project: str | None = Field(None, description="Project for the GCS client (optional).")
     gcs_signer_email: str | None = Field(

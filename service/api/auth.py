@@ -63,7 +63,10 @@ def _signed_url_principal(request: Request, secret: bytes) -> Principal | None:
     query = request.query_params
     if signing.SIGNATURE not in query:
         return None
-    key = request.path_params.get("key", "")
+    key = request.path_params.get("key")
+    if key is None:
+        # A signed URL names one object; it never authorises a listing or any other route.
+        raise ApiError(403, "invalid_signature", "Signed URLs are valid for one object only.")
     reason = signing.verify(
         secret,
         request.method,

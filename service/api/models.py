@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from service.api.headers import is_media_type
 from service.storage.base import MAX_PRESIGN_SECONDS, ObjectInfo, Page
 
 
@@ -66,7 +67,18 @@ class PresignRequest(BaseModel):
     key: str = Field(min_length=1, max_length=1024)
     method: Literal["GET", "PUT"]
     expires_in: int = Field(3600, ge=1, le=MAX_PRESIGN_SECONDS)
-    content_type: str | None = Field(None, max_length=255, description="Bound into PUT URLs.")
+    content_type: str | None = Field(
+        None, max_length=255, description="A media type (RFC 9110), bound into PUT URLs."
+    )
+
+    @field_validator("content_type")
+    @classmethod
+    def _media_type(cls, value: str | None) -> str | None:
+        # The value becomes a header the URL's user must send: no CR/LF or other control
+        # character may reach it.
+        if value is not None and not is_media_type(value):
+            raise ValueError("must be a media type such as text/plain; charset=utf-8")
+        return value
 
 
 class PresignResponse(BaseModel):

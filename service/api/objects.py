@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -22,8 +23,9 @@ from service.storage.base import (
     ExpectedChecksums,
     NotModified,
     ObjectInfo,
+    PreconditionFailed,
 )
-from service.storage.keys import validate_key
+from service.storage.keys import decode_wire, validate_key
 
 
 class KeyConvertor(Convertor[str]):
@@ -70,6 +72,19 @@ RangeHeader = Annotated[
 IfNoneMatch = Annotated[
     str | None, Header(description="ETag(s) the client holds; a match answers 304.")
 ]
+IfMatch = Annotated[
+    str | None, Header(description="ETag(s), strong comparison; no match answers 412.")
+]
+IfModifiedSince = Annotated[
+    str | None, Header(description="An HTTP-date; unchanged since then answers 304.")
+]
+IfUnmodifiedSince = Annotated[
+    str | None, Header(description="An HTTP-date; modified since then answers 412.")
+]
+IfRange = Annotated[
+    str | None,
+    Header(description="A strong ETag or the exact Last-Modified; else the whole object (200)."),
+]
 
 
 class ObjectStreamResponse(StreamingResponse):
@@ -88,7 +103,7 @@ class ObjectStreamResponse(StreamingResponse):
 
 async def _object_response(download: Download) -> Response:
     info = download.info
-    headers = h.object_headers(info)
+    headers = h.object_headers(info, datetime.now(UTC))
     status = 200
     length = info.size
     if download.content_range is not None:
@@ -106,13 +121,20 @@ async def _object_response(download: Download) -> Response:
     return Response(body, status_code=status, headers=headers)
 
 
+def _key(request: Request, key: str) -> str:
+    """The key from the path, judged on the raw bytes the client sent: invalid UTF-8 never
+    reaches the store as U+FFFD (see keys.decode_wire)."""
+    raw = request.scope.get("raw_path")
+    if raw is not None:
+        decode_wire(raw)
+    return validate_key(key)
+
+
 def _not_modified(info: ObjectInfo) -> Response:
+    headers = h.object_headers(info, datetime.now(UTC))
     return Response(
         status_code=304,
-        headers={
-            "ETag": f'"{info.etag}"',
-            "Last-Modified": h.object_headers(info)["Last-Modified"],
-        },
+        headers={name: headers[name] for name in ("Date", "ETag", "Last-Modified")},
     )
 
 
@@ -130,7 +152,7 @@ def _not_modified(info: ObjectInfo) -> Response:
     responses={
         201: {"description": "Created", "headers": ETAG_HEADERS},
         200: {"description": "Replaced", "model": ObjectInfoModel, "headers": ETAG_HEADERS},
-        **responses(400, 401, 403, 411, 412, 413, 422, 503, 504),
+        **responses(400, 401, 403, 411, 412, 413, 422, 503, 504, 507),
     },
     openapi_extra={"requestBody": {"required": True, "content": OCTETS}},
 )
@@ -151,7 +173,7 @@ async def put_object(
     if_none_match: Annotated[str | None, Header(description="'*': create only.")] = None,
     if_match: Annotated[str | None, Header(description="Replace only this ETag.")] = None,
 ) -> Response:
-    validate_key(key)
+    _key(request, key)
     # Read from the request, not declared as a parameter: Content-Length is framing, and a
     # documented one invites clients (and fuzzers) to send a value that lies about the body.
     content_length = request.headers.get("content-length")
@@ -165,18 +187,21 @@ async def put_object(
             413, "too_large", f"The body is larger than {settings.max_upload_bytes} bytes."
         )
     create_only = h.parse_etags(if_none_match)
-    if create_only is not None and create_only != ["*"]:
+    if create_only is not None and not create_only.any:
         raise ApiError(400, "invalid_header", "On PUT, If-None-Match may only be '*'.")
-    match_tags = h.parse_etags(if_match)
-    if match_tags is not None and len(match_tags) != 1:
+    match = h.parse_etags(if_match)
+    if match is not None and not match.any and len(match.tags) != 1:
         raise ApiError(400, "invalid_header", "If-Match must name exactly one ETag or '*'.")
+    if match is not None and not match.any and match.tags[0][1]:
+        # RFC 9110 §13.1.1: If-Match uses strong comparison, which a weak tag never passes.
+        raise PreconditionFailed("If-Match names a weak ETag, which never matches.")
     written = await store.put(
         key,
         request.stream(),
         content_type=h.check_content_type(content_type) or DEFAULT_CONTENT_TYPE,
         metadata=h.parse_metadata(request.headers.items()),
         if_none_match_any=create_only is not None,
-        if_match=match_tags[0] if match_tags else None,
+        if_match=None if match is None else "*" if match.any else match.tags[0][0],
         checksums=ExpectedChecksums(
             md5=h.decode_digest(content_md5, "Content-MD5", 16),
             sha256=h.decode_digest(x_checksum_sha256, "x-checksum-sha256", 32),
@@ -198,29 +223,33 @@ async def put_object(
         200: {"description": "The object", "content": OCTETS, "headers": OBJECT_HEADERS},
         206: {"description": "The range", "content": OCTETS, "headers": OBJECT_HEADERS},
         304: {"description": "Not modified", "headers": ETAG_HEADERS},
-        **responses(400, 401, 403, 404, 416, 422, 503, 504),
+        **responses(400, 401, 403, 404, 412, 416, 422, 503, 504),
     },
 )
 async def get_object(
     key: KeyPath,
+    request: Request,
     store: StoreDep,
     _: ReadDep,
     range_: RangeHeader = None,
     if_none_match: IfNoneMatch = None,
+    if_match: IfMatch = None,
+    if_modified_since: IfModifiedSince = None,
+    if_unmodified_since: IfUnmodifiedSince = None,
+    if_range: IfRange = None,
 ) -> Response:
-    validate_key(key)
-    tags = h.parse_etags(if_none_match)
+    _key(request, key)
+    conditions = h.read_conditions(
+        if_match=if_match,
+        if_none_match=if_none_match,
+        if_modified_since=if_modified_since,
+        if_unmodified_since=if_unmodified_since,
+        if_range=if_range,
+    )
     try:
-        download = await store.get(
-            key,
-            byte_range=h.parse_range(range_),
-            if_none_match=tags[0] if tags and len(tags) == 1 else None,
-        )
+        download = await store.get(key, byte_range=h.parse_range(range_), conditions=conditions)
     except NotModified as exc:
         return _not_modified(exc.info)
-    if tags and download.info.etag in tags:
-        await download.aclose()
-        return _not_modified(download.info)
     return await _object_response(download)
 
 
@@ -231,17 +260,31 @@ async def get_object(
     responses={
         200: {"description": "The object exists", "headers": OBJECT_HEADERS},
         304: {"description": "Not modified", "headers": ETAG_HEADERS},
-        **responses(400, 401, 403, 404, 422, 503, 504),
+        **responses(400, 401, 403, 404, 412, 422, 503, 504),
     },
 )
 async def head_object(
-    key: KeyPath, store: StoreDep, _: ReadDep, if_none_match: IfNoneMatch = None
+    key: KeyPath,
+    request: Request,
+    store: StoreDep,
+    _: ReadDep,
+    if_none_match: IfNoneMatch = None,
+    if_match: IfMatch = None,
+    if_modified_since: IfModifiedSince = None,
+    if_unmodified_since: IfUnmodifiedSince = None,
 ) -> Response:
-    info = await store.head(validate_key(key))
-    tags = h.parse_etags(if_none_match)
-    if tags and (info.etag in tags or tags == ["*"]):
+    info = await store.head(_key(request, key))
+    conditions = h.read_conditions(
+        if_match=if_match,
+        if_none_match=if_none_match,
+        if_modified_since=if_modified_since,
+        if_unmodified_since=if_unmodified_since,
+    )
+    try:
+        conditions.check(info)
+    except NotModified:
         return _not_modified(info)
-    headers = h.object_headers(info)
+    headers = h.object_headers(info, datetime.now(UTC))
     headers["Content-Length"] = str(info.size)
     return Response(status_code=200, headers=headers)
 
@@ -256,8 +299,8 @@ async def head_object(
         **responses(400, 401, 403, 422, 503, 504),
     },
 )
-async def delete_object(key: KeyPath, store: StoreDep, _: WriteDep) -> Response:
-    await store.delete(validate_key(key))
+async def delete_object(key: KeyPath, request: Request, store: StoreDep, _: WriteDep) -> Response:
+    await store.delete(_key(request, key))
     return Response(status_code=204)
 
 
@@ -268,6 +311,7 @@ async def delete_object(key: KeyPath, store: StoreDep, _: WriteDep) -> Response:
     responses=responses(400, 401, 403, 422, 503, 504),
 )
 async def list_objects(
+    request: Request,
     store: StoreDep,
     _: ReadDep,
     prefix: Annotated[
@@ -281,5 +325,6 @@ async def list_objects(
         str | None, Query(max_length=4096, description="next_cursor of the previous page.")
     ] = None,
 ) -> Response:
+    h.check_query(request.scope.get("query_string", b""))
     page = await store.list(prefix, delimiter=delimiter, cursor=cursor, limit=limit)
     return JSONResponse(PageModel.of(page).model_dump(mode="json"))

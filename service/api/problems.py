@@ -24,6 +24,7 @@ STATUS_BY_ERROR: dict[type[storage.StorageError], int] = {
     storage.InvalidRange: 416,
     storage.ChecksumMismatch: 400,
     storage.TooLarge: 413,
+    storage.InsufficientStorage: 507,
     storage.InvalidKey: 400,
     storage.InvalidArgument: 400,
     storage.BackendTimeout: 504,
@@ -46,6 +47,7 @@ TITLES = {
     501: "Not Implemented",
     503: "Service Unavailable",
     504: "Gateway Timeout",
+    507: "Insufficient Storage",
 }
 
 

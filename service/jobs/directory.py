@@ -55,13 +55,13 @@ def _recorded(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _info(key: str, path: Path, stat: os.stat_result, *, hash_body: bool) -> ObjectInfo:
+def _info(key: str, path: Path, stat: os.stat_result, *, hash_body: str = "") -> ObjectInfo:
     recorded = _recorded(path)
-    checksums = {}
-    if recorded.get("stamp") == _stamp(stat) and recorded.get("sha256"):
-        checksums["sha256"] = str(recorded["sha256"])
+    checksums: dict[str, str] = {}
+    if recorded.get("stamp") == _stamp(stat) and recorded.get("sha256") and recorded.get("md5"):
+        checksums = {"sha256": str(recorded["sha256"]), "md5": str(recorded["md5"])}
     elif hash_body:
-        checksums["sha256"] = _sha256_of(path)
+        checksums = _digests_of(path, md5=hash_body == "all")
     content_type = recorded.get("content_type") or mimetypes.guess_type(key)[0]
     return ObjectInfo(
         key=key,
@@ -74,12 +74,17 @@ def _info(key: str, path: Path, stat: os.stat_result, *, hash_body: bool) -> Obj
     )
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digests_of(path: Path, *, md5: bool) -> dict[str, str]:
+    """SHA-256 (what the service records everywhere) and, if asked, MD5 (what S3 ETags and
+    GCS show; it costs more than SHA-256 here)."""
+    digests = {"sha256": hashlib.sha256()}
+    if md5:
+        digests["md5"] = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as file:
         while chunk := file.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return b64(digest.digest())
+            for digest in digests.values():
+                digest.update(chunk)
+    return {name: b64(digest.digest()) for name, digest in digests.items()}
 
 
 class DirectoryStore:
@@ -123,13 +128,14 @@ class DirectoryStore:
                 yield from self._walk(Path(entry.path), key, prefix)
             elif entry.is_file(follow_symlinks=False) and TMP_MARK not in name:
                 stat = entry.stat(follow_symlinks=False)
-                yield _info(key, Path(entry.path), stat, hash_body=False)
+                yield _info(key, Path(entry.path), stat)
 
-    async def head(self, key: str) -> ObjectInfo:
-        """With the SHA-256: the recorded one if the file is unchanged since, else computed."""
-        return await self._blocking.run(self._head, key, True)
+    async def head(self, key: str, *, md5: bool = True) -> ObjectInfo:
+        """With the SHA-256 (and MD5): recorded ones if the file is unchanged since, else
+        computed."""
+        return await self._blocking.run(self._head, key, "all" if md5 else "sha256")
 
-    def _head(self, key: str, hash_body: bool) -> ObjectInfo:
+    def _head(self, key: str, hash_body: str) -> ObjectInfo:
         path = self._path(key)
         try:
             stat = path.stat(follow_symlinks=False)
@@ -140,7 +146,7 @@ class DirectoryStore:
         return _info(key, path, stat, hash_body=hash_body)
 
     async def get(self, key: str) -> _Download:
-        info = await self._blocking.run(self._head, key, False)
+        info = await self._blocking.run(self._head, key, "")
         file = await self._blocking.run(self._path(key).open, "rb")
         return _Download(info, file, self._blocking)
 
@@ -163,23 +169,28 @@ class DirectoryStore:
         await self._blocking.run(_make_parent, path)
         existed = await self._blocking.run(path.exists)
         digests = Digests(checksums)
+        md5 = hashlib.md5(usedforsecurity=False)
         file = await self._blocking.run(tmp.open, "xb")
         try:
             try:
                 async for chunk in rechunk(chunks):
-                    await self._blocking.run(_write_hashed, file, chunk, digests)
+                    await self._blocking.run(_write_hashed, file, chunk, digests, md5)
             finally:
                 file.close()
             digests.verify()
-            sha256 = b64(digests.sha256 or b"")
             user = {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA}
-            record = {"content_type": content_type, "metadata": user}
-            await self._blocking.run(_finish, tmp, path, record, sha256, modified)
+            record = {
+                "content_type": content_type,
+                "metadata": user,
+                "sha256": b64(digests.sha256 or b""),
+                "md5": b64(md5.digest()),
+            }
+            await self._blocking.run(_finish, tmp, path, record, modified)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
-        info = await self._blocking.run(self._head, key, False)
+        info = await self._blocking.run(self._head, key, "")
         return Written(info=info, created=not existed)
 
     async def delete(self, key: str) -> None:
@@ -200,18 +211,17 @@ def _make_parent(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def _write_hashed(file: Any, chunk: bytes, digests: Digests) -> None:
+def _write_hashed(file: Any, chunk: bytes, digests: Digests, md5: Any) -> None:
     digests.update(chunk)
+    md5.update(chunk)
     file.write(chunk)
 
 
-def _finish(
-    tmp: Path, path: Path, record: dict[str, Any], sha256: str, modified: datetime | None
-) -> None:
+def _finish(tmp: Path, path: Path, record: dict[str, Any], modified: datetime | None) -> None:
     if modified is not None:
         ns = int(modified.timestamp() * 1e9)
         os.utime(tmp, ns=(ns, ns))
-    record |= {"sha256": sha256, "stamp": _stamp(tmp.stat())}
+    record["stamp"] = _stamp(tmp.stat())
     try:
         os.setxattr(tmp, XATTR, json.dumps(record, separators=(",", ":")).encode())
     except OSError as exc:

@@ -14,8 +14,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from tqdm import tqdm
-
 from service.jobs.sync import Event, SyncReport
 from service.storage.base import ObjectInfo
 
@@ -67,6 +65,8 @@ class Bar:
         self.dry_run = dry_run
         self.objects = 0
         self.done = 0
+        from tqdm import tqdm  # only on a terminal
+
         self.bar = tqdm(
             total=0,
             unit="B",
@@ -132,6 +132,8 @@ def human(report: SyncReport, seconds: float) -> str:
 
 
 def _size(size: int) -> str:
+    from tqdm import tqdm
+
     return tqdm.format_sizeof(size, "B", 1024)
 
 

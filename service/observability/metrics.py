@@ -17,6 +17,7 @@ from prometheus_client import (
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    NO_CONDITIONS,
     ByteRange,
     Download,
     ExpectedChecksums,
@@ -24,6 +25,7 @@ from service.storage.base import (
     ObjectStore,
     Page,
     PresignMethod,
+    ReadConditions,
     SignedURL,
     StorageError,
     Written,
@@ -133,9 +135,13 @@ class InstrumentedStore:
         return written
 
     async def get(
-        self, key: str, *, byte_range: ByteRange | None = None, if_none_match: str | None = None
+        self,
+        key: str,
+        *,
+        byte_range: ByteRange | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
     ) -> Download:
-        call = self.inner.get(key, byte_range=byte_range, if_none_match=if_none_match)
+        call = self.inner.get(key, byte_range=byte_range, conditions=conditions)
         download: Download = await self._timed("get", call)
         return download
 

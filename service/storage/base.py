@@ -86,6 +86,65 @@ class ByteRange:
         return first, last
 
 
+@dataclass(frozen=True, slots=True)
+class ETags:
+    """An If-Match / If-None-Match value: entity tags as (opaque tag, weak), or any ('*')."""
+
+    tags: tuple[tuple[str, bool], ...] = ()
+    any: bool = False
+
+    def strong_match(self, etag: str) -> bool:
+        """RFC 9110 §8.8.3.2 strong comparison: a weak tag never matches."""
+        return self.any or (etag, False) in self.tags
+
+    def weak_match(self, etag: str) -> bool:
+        return self.any or any(tag == etag for tag, _ in self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadConditions:
+    """The preconditions of a GET or HEAD (RFC 9110 §13), judged against the very version a
+    download serves. Dates have whole seconds, as HTTP dates do."""
+
+    if_match: ETags | None = None
+    if_none_match: ETags | None = None
+    if_modified_since: datetime | None = None
+    if_unmodified_since: datetime | None = None
+    if_range: str | datetime | None = None
+    """A strong ETag (opaque, without quotes) or a date; None when absent or a weak tag."""
+    if_range_present: bool = False
+
+    def check(self, info: ObjectInfo) -> None:
+        """Raise PreconditionFailed or NotModified in the order of RFC 9110 §13.2.2."""
+        modified = whole_seconds(info.last_modified)
+        if self.if_match is not None:
+            if not self.if_match.strong_match(info.etag):
+                raise PreconditionFailed("The object's ETag does not match If-Match.")
+        elif self.if_unmodified_since is not None and modified > self.if_unmodified_since:
+            raise PreconditionFailed("The object was modified after If-Unmodified-Since.")
+        if self.if_none_match is not None:
+            if self.if_none_match.weak_match(info.etag):
+                raise NotModified(info)
+        elif self.if_modified_since is not None and modified <= self.if_modified_since:
+            raise NotModified(info)
+
+    def range_applies(self, info: ObjectInfo) -> bool:
+        """If-Range: serve the range only while the client's validator still matches exactly
+        (strong ETag comparison, or the exact Last-Modified date); else the whole object."""
+        if not self.if_range_present:
+            return True
+        if isinstance(self.if_range, datetime):
+            return whole_seconds(info.last_modified) == self.if_range
+        return self.if_range == info.etag
+
+
+def whole_seconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+NO_CONDITIONS = ReadConditions()
+
+
 @dataclass(slots=True)
 class Download:
     info: ObjectInfo
@@ -146,9 +205,11 @@ class ObjectStore(Protocol):
         key: str,
         *,
         byte_range: ByteRange | None = None,
-        if_none_match: str | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
     ) -> Download:
-        """Open `key` for streaming. Raises NotFound, NotModified, InvalidRange."""
+        """Open `key` for streaming. Raises NotFound, NotModified, PreconditionFailed,
+        InvalidRange. `conditions` are checked against the version served; when If-Range does
+        not match, the whole object is served (content_range None)."""
         ...
 
     async def head(self, key: str) -> ObjectInfo:
@@ -255,6 +316,12 @@ class TooLarge(StorageError):
     """The body is larger than the upload limit."""
 
     code = "too_large"
+
+
+class InsufficientStorage(StorageError):
+    """The store has no room for this object; nothing was stored."""
+
+    code = "insufficient_storage"
 
 
 class InvalidKey(StorageError):

@@ -32,6 +32,8 @@ def open_store(settings: Settings) -> ObjectStore:
             blocking=blocking,
             presign_secret=presign_secret(settings),
             public_url=settings.public_url,
+            lock_timeout=settings.local_lock_timeout_seconds,
+            min_free_bytes=settings.local_min_free_bytes,
         )
     if scheme == "s3":
         from service.storage.s3 import S3Store
@@ -46,6 +48,7 @@ def open_store(settings: Settings) -> ObjectStore:
             addressing_style=settings.s3_addressing_style,
             max_attempts=settings.s3_max_attempts,
             part_size=settings.s3_part_size,
+            parts_in_flight=settings.s3_parts_in_flight,
             timeout=settings.storage_timeout_seconds,
         )
     from service.storage.gcs import GcsStore

@@ -39,6 +39,7 @@ from requests.adapters import HTTPAdapter
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    NO_CONDITIONS,
     BackendTimeout,
     BackendUnavailable,
     ByteRange,
@@ -46,12 +47,12 @@ from service.storage.base import (
     ExpectedChecksums,
     InvalidArgument,
     NotFound,
-    NotModified,
     NotSupported,
     ObjectInfo,
     Page,
     PreconditionFailed,
     PresignMethod,
+    ReadConditions,
     SignedURL,
     StorageError,
     Written,
@@ -66,7 +67,8 @@ from service.storage.remote import (
     decode_cursor,
     encode_cursor,
     parts,
-    send_in_order,
+    send_overlapped,
+    sign_at_least,
     split_metadata,
     with_sha256,
 )
@@ -475,7 +477,7 @@ class GcsStore:
                 finalized.append(done)
 
         try:
-            await send_in_order(pieces(), send)
+            await send_overlapped(pieces(), send)
             return finalized[0]
         except BaseException:  # also cancellation: an unfinalized upload is never an object
             with anyio.CancelScope(shield=True):
@@ -527,14 +529,16 @@ class GcsStore:
         key: str,
         *,
         byte_range: ByteRange | None = None,
-        if_none_match: str | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
     ) -> Download:
         blob = await self._stat(self._ns.name(key))
         if blob is None:
             raise NotFound()
         info = _info(key, blob)
-        if if_none_match is not None and if_none_match.strip('"') in (info.etag, "*"):
-            raise NotModified(info)
+        # The body is fetched pinned to this generation, so what is checked is what is served.
+        conditions.check(info)
+        if byte_range is not None and not conditions.range_applies(info):
+            byte_range = None
         content_range = byte_range.resolve(info.size) if byte_range is not None else None
         if info.size == 0:
             return Download(info=info, chunks=_empty())
@@ -624,24 +628,20 @@ class GcsStore:
             )
         blob = self._bucket.blob(self._ns.name(key))
         headers = {"Content-Type": content_type} if method == "PUT" and content_type else {}
-        issued = datetime.now(UTC)
-        url = await self._run(
-            partial(
-                blob.generate_signed_url,
+
+        def sign(seconds: int) -> str:
+            url: str = blob.generate_signed_url(
                 version="v4",
-                expiration=timedelta(seconds=expires_in),
+                expiration=timedelta(seconds=seconds),
                 method=method,
                 content_type=headers.get("Content-Type"),
                 credentials=self._signing,
                 api_access_endpoint=self._client.api_endpoint,
             )
-        )
-        return SignedURL(
-            url=url,
-            method=method,
-            expires_at=issued + timedelta(seconds=expires_in),
-            headers=headers,
-        )
+            return url
+
+        url, expires_at = await sign_at_least(expires_in, sign, self._run, "X-Goog-")
+        return SignedURL(url=url, method=method, expires_at=expires_at, headers=headers)
 
     async def check(self) -> None:
         # Listing one name needs only object permissions (roles/storage.objectUser), where

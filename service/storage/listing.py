@@ -7,8 +7,26 @@ import binascii
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from service.storage.base import InvalidArgument
+
+NOT_OURS = "The cursor is not one this service issued."
+
+
+def encode_token(value: Any) -> str:
+    """JSON as unpadded base64url: the shape of every cursor this service hands out."""
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_token(token: str) -> Any:
+    """The JSON inside a cursor, or InvalidArgument for anything a client could have made up
+    (bad base64 or JSON, numbers past the parser's limit, nesting past the recursion limit)."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, RecursionError) as exc:
+        raise InvalidArgument(NOT_OURS) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +43,16 @@ class Cursor:
     is_prefix: bool = False
 
     def encode(self) -> str:
-        raw = json.dumps([self.name, self.is_prefix], ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_token([self.name, self.is_prefix])
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            name, is_prefix = json.loads(raw)
-        except (binascii.Error, ValueError, TypeError) as exc:
-            raise InvalidArgument("The cursor is not one this service issued.") from exc
+        fields = decode_token(token)
+        if not isinstance(fields, list) or len(fields) != 2:
+            raise InvalidArgument(NOT_OURS)
+        name, is_prefix = fields
         if not isinstance(name, str) or not isinstance(is_prefix, bool):
-            raise InvalidArgument("The cursor is not one this service issued.")
+            raise InvalidArgument(NOT_OURS)
         return cls(name, is_prefix)
 
     def covers(self, name: str) -> bool:

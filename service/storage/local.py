@@ -10,7 +10,14 @@ Layout under the root:
 Each object file holds the body followed by a JSON trailer (metadata, digests) and its length,
 so a commit is a single atomic rename and a reader holding the file open sees one version.
 Every path is walked one component at a time with O_NOFOLLOW relative to the previous
-directory, so no key and no symlink planted inside the root can reach a file outside it.
+directory, so no key and no symlink planted inside the root can reach a file outside it, and a
+walk holds at most two descriptors whatever the key's depth. Nothing is opened in a way that
+can block: files are opened O_NONBLOCK and anything that is not a regular file (a FIFO, a
+device) counts as absent. Commits wait for the lock only up to a deadline (then 503).
+
+Durability: an acknowledged PUT has fsynced the object file, every directory the commit made
+and the directory the file was renamed into; an acknowledged DELETE has fsynced the directory
+it removed the file from. A power loss afterwards keeps what was acknowledged.
 """
 
 from __future__ import annotations
@@ -20,35 +27,41 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
+import math
 import os
+import stat
 import struct
 import tempfile
 import time
-from collections.abc import AsyncIterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 from service.storage import signing
 from service.storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     MAX_PRESIGN_SECONDS,
+    NO_CONDITIONS,
     SHA256_METADATA,
     BackendUnavailable,
     ByteRange,
     Download,
     ExpectedChecksums,
+    InsufficientStorage,
     InvalidArgument,
     InvalidKey,
     NotFound,
-    NotModified,
     NotSupported,
     ObjectInfo,
     Page,
     PresignMethod,
+    ReadConditions,
     SignedURL,
+    StorageError,
     Written,
     check_preconditions,
 )
@@ -62,11 +75,23 @@ DIR_SUFFIX = ".d"
 MAX_SEGMENT_BYTES = 255 - len(OBJECT_SUFFIX)
 TRAILER = struct.Struct(">I4s")
 MAGIC = b"BPO1"
-STALE_UPLOAD = timedelta(days=1)
+UPLOAD_GRACE_SECONDS = 10.0
+"""An unlocked temp file younger than this may be an upload that has not taken its lock yet."""
+SWEEP_INTERVAL_SECONDS = 300.0
+"""How often leftover temp files are looked for (besides at start)."""
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: opening a FIFO or a device planted in the store returns at once instead of
+# waiting for a writer; the type check that follows refuses anything but a regular file.
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _BLOCKED = (errno.ELOOP, errno.ENOTDIR, errno.EISDIR)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+Children = list[tuple[str, bool]]
+"""A directory's entries as (name without suffix, is a directory)."""
+log = logging.getLogger(__name__)
 
 
 def _b64(digest: bytes) -> str:
@@ -82,6 +107,33 @@ def _split(key: str) -> tuple[list[str], str]:
                 "(a filesystem name limit)."
             )
     return [segment + DIR_SUFFIX for segment in dirs], leaf + OBJECT_SUFFIX
+
+
+def _os_error(exc: OSError) -> StorageError:
+    """The port's error for a failed file operation: 507 when the disk is full, else 503."""
+    if exc.errno in _FULL:
+        return InsufficientStorage("The local store is out of space; nothing was stored.")
+    if exc.errno == errno.EROFS:
+        return BackendUnavailable("The local store's filesystem is read-only.")
+    if exc.errno == errno.ENOENT:
+        return BackendUnavailable("A directory of the local store is missing.")
+    return BackendUnavailable(f"The local store failed: {os.strerror(exc.errno or 0)}.")
+
+
+def _open_regular(name: str | Path, dir_fd: int | None = None) -> int | None:
+    """Open a regular file for reading; None when it is absent, a symlink or anything else."""
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
 
 
 def _read_info(fd: int, key: str) -> ObjectInfo:
@@ -168,6 +220,8 @@ class LocalStore:
         blocking: Blocking,
         presign_secret: bytes,
         public_url: str | None = None,
+        lock_timeout: float = 10.0,
+        min_free_bytes: int = 0,
         read_only: bool = False,
     ) -> None:
         """With `read_only` (a sync source, a dry run) the root must already be a store and
@@ -179,44 +233,158 @@ class LocalStore:
         self._blocking = blocking
         self._secret = presign_secret
         self._public_url = (public_url or "").rstrip("/")
+        self._lock_timeout = lock_timeout
+        self._min_free_bytes = min_free_bytes
+        self._next_sweep = 0.0
         self.read_only = read_only
         if read_only:
             if not self._objects.is_dir():
                 raise NotFound(f"{self.root} is not a bucketport store (no objects/ directory).")
             return
-        self._objects.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(exist_ok=True)
-        self._lock_path.touch(exist_ok=True)
-        self._remove_stale_uploads()
+        try:
+            self._objects.mkdir(parents=True, exist_ok=True)
+            self._tmp.mkdir(exist_ok=True)
+            os.close(os.open(self._lock_path, _FILE_FLAGS | os.O_CREAT, 0o644))
+            self._sweep()
+        except OSError as exc:
+            # Serve what can be served; requests and /readyz report the store as unavailable.
+            log.warning("local store %s is not usable: %s", self.root, exc)
+
+    async def _run(self, func: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
+        """Run a file operation in the pool, turning OSError into the port's errors."""
+        try:
+            return await self._blocking.run(func, *args)
+        except OSError as exc:
+            raise _os_error(exc) from exc
 
     # -- paths ---------------------------------------------------------------------------
 
-    def _walk(self, dirs: list[str], *, create: bool) -> list[int]:
-        """Open the directory chain for `dirs`: [objects_fd, d1_fd, ...]. Caller closes all."""
-        fds = [os.open(self._objects, _DIR_FLAGS)]
+    def _root_fd(self) -> int:
+        try:
+            return os.open(self._objects, _DIR_FLAGS)
+        except OSError as exc:
+            raise BackendUnavailable(
+                f"The local store's directory {self._objects} is missing or unreadable."
+            ) from exc
+
+    def _dir_fd(self, dirs: Sequence[str]) -> int | None:
+        """The directory holding a key's file, or None when a directory on the way is missing.
+
+        Raises OSError (ENOTDIR, ELOOP) when the way is blocked by a file or a symlink. Only the
+        current directory and the next are open at any time.
+        """
+        fd = self._root_fd()
         try:
             for name in dirs:
-                if create:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(name, 0o755, dir_fd=fds[-1])
-                fds.append(os.open(name, _DIR_FLAGS, dir_fd=fds[-1]))
+                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = child
+        except FileNotFoundError:
+            os.close(fd)
+            return None
         except BaseException:
-            _close_all(fds)
+            os.close(fd)
             raise
-        return fds
+        return fd
+
+    def _make_dirs(self, dirs: list[str]) -> tuple[int, int | None]:
+        """Open the directory chain, creating what is missing: (fd, index of the first made)."""
+        fd = self._root_fd()
+        first_made: int | None = None
+        try:
+            for depth, name in enumerate(dirs):
+                try:
+                    os.mkdir(name, 0o755, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                else:
+                    first_made = depth if first_made is None else first_made
+                    os.fsync(fd)  # the new entry is durable before anything relies on it
+                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            if first_made is not None:
+                self._remove_empty(dirs, first_made)
+            raise
+        return fd, first_made
+
+    def _remove_empty(self, dirs: list[str], first: int) -> None:
+        """Remove dirs[first:] (a chain) where empty, deepest first, up to the first that is not.
+
+        It climbs with '..' from the deepest, so it too holds at most two descriptors.
+        """
+        fd = self._root_fd()
+        depth = 0
+        try:
+            for name in dirs:
+                try:
+                    child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    break
+                os.close(fd)
+                fd, depth = child, depth + 1
+            while depth > first:
+                parent = os.open("..", _DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd, depth = parent, depth - 1
+                try:
+                    os.rmdir(dirs[depth], dir_fd=fd)
+                except OSError:
+                    break
+                os.fsync(fd)
+        finally:
+            os.close(fd)
 
     @contextlib.contextmanager
     def _commit_lock(self) -> Iterator[None]:
-        with open(self._lock_path, "rb") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """The store-wide commit lock, or BackendUnavailable when it is not free in time."""
+        fd = _open_regular(self._lock_path)
+        if fd is None:
+            raise BackendUnavailable("The local store's lock file is missing or not a file.")
+        try:
+            deadline = time.monotonic() + self._lock_timeout
+            pause = 0.001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise BackendUnavailable(
+                            f"The local store's commit lock was not free within "
+                            f"{self._lock_timeout:g}s."
+                        ) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.05)
             yield
+        finally:
+            os.close(fd)
 
-    def _remove_stale_uploads(self) -> None:
-        cutoff = time.time() - STALE_UPLOAD.total_seconds()
-        for entry in os.scandir(self._tmp):
-            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.path)
+    def _sweep(self) -> None:
+        """Remove temp files that no live upload holds (each upload keeps its file locked)."""
+        self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
+        cutoff = time.time() - UPLOAD_GRACE_SECONDS
+        tmp = os.open(self._tmp, _DIR_FLAGS)
+        try:
+            with os.scandir(tmp) as entries:
+                names = [entry.name for entry in entries]
+            for name in names:
+                fd = _open_regular(name, tmp)
+                if fd is None:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    if os.fstat(fd).st_mtime < cutoff:
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(name, dir_fd=tmp)
+                except BlockingIOError:
+                    pass  # an upload in progress
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(tmp)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -235,10 +403,12 @@ class LocalStore:
         dirs, leaf = _split(key)
         self._writable()
         digests = Digests(checksums)
-        fd, tmp_path = await self._blocking.run(self._new_upload)
+        if time.monotonic() >= self._next_sweep:
+            await self._run(self._sweep)
+        fd, tmp_path = await self._run(self._new_upload)
         try:
             async for chunk in rechunk(chunks, CHUNK_SIZE, max_bytes):
-                await self._blocking.run(_write_hashed, fd, chunk, digests)
+                await self._run(_write_hashed, fd, chunk, digests)
             digests.verify()
             sha256 = digests.sha256 or b""
             trailer = {
@@ -250,21 +420,21 @@ class LocalStore:
                 | ({"md5": _b64(digests.md5)} if digests.md5 else {}),
             }
             # The file is read back for its info, so the answer is exactly what GET will see.
-            info = await self._blocking.run(_finish_file, fd, trailer, key)
-            os.close(fd)
-            fd = -1
+            info = await self._run(_finish_file, fd, trailer, key)
             commit = partial(self._commit, if_none_match_any=if_none_match_any, if_match=if_match)
-            created = await self._blocking.run(commit, tmp_path, dirs, leaf, key)
+            created = await self._run(commit, tmp_path, dirs, leaf, key)
         except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(tmp_path)
             raise
+        finally:
+            os.close(fd)  # only now: the lock on it told the sweeper the upload was alive
         return Written(info=info, created=created)
 
     def _new_upload(self) -> tuple[int, str]:
-        return tempfile.mkstemp(dir=self._tmp, prefix="upload-")
+        fd, path = tempfile.mkstemp(dir=self._tmp, prefix="upload-")
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the upload ends: a sweeper skips the file
+        return fd, path
 
     def _commit(
         self,
@@ -276,21 +446,35 @@ class LocalStore:
         if_none_match_any: bool,
         if_match: str | None,
     ) -> bool:
-        """Move the finished upload into place; True when the key did not exist before."""
+        """Move the finished upload into place; True when the key did not exist before.
+
+        The preconditions are checked before any directory is made, and directories made for
+        a commit that then fails are removed: a refused write leaves the tree as it was.
+        """
         with self._commit_lock():
             try:
-                fds = self._walk(dirs, create=True)
+                fd = self._dir_fd(dirs)
+                current = None if fd is None else _etag_of(fd, leaf, key)
             except OSError as exc:
                 if exc.errno in _BLOCKED:
                     raise InvalidKey("The key's path is blocked inside the store.") from exc
                 raise
+            first_made = None
             try:
-                current = _etag_of(fds[-1], leaf, key)
                 check_preconditions(current, if_none_match_any=if_none_match_any, if_match=if_match)
-                os.rename(tmp_path, leaf, dst_dir_fd=fds[-1])
+                if fd is None:
+                    fd, first_made = self._make_dirs(dirs)
+                try:
+                    os.rename(tmp_path, leaf, dst_dir_fd=fd)
+                    os.fsync(fd)
+                except BaseException:
+                    if first_made is not None:
+                        self._remove_empty(dirs, first_made)
+                    raise
                 return current is None
             finally:
-                _close_all(fds)
+                if fd is not None:
+                    os.close(fd)
 
     def _writable(self) -> None:
         if self.read_only:
@@ -299,46 +483,45 @@ class LocalStore:
     async def delete(self, key: str) -> None:
         dirs, leaf = _split(key)
         self._writable()
-        await self._blocking.run(self._delete, dirs, leaf)
+        await self._run(self._delete, dirs, leaf)
 
     def _delete(self, dirs: list[str], leaf: str) -> None:
         with self._commit_lock():
             try:
-                fds = self._walk(dirs, create=False)
+                fd = self._dir_fd(dirs)
             except OSError as exc:
-                if isinstance(exc, FileNotFoundError) or exc.errno in _BLOCKED:
+                if exc.errno in _BLOCKED:
                     return
                 raise
+            if fd is None:
+                return
             try:
-                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-                    os.unlink(leaf, dir_fd=fds[-1])
-                # Remove directories the delete left empty, deepest first.
-                for parent, name in zip(reversed(fds[:-1]), reversed(dirs), strict=True):
-                    try:
-                        os.rmdir(name, dir_fd=parent)
-                    except OSError:
-                        break
+                os.unlink(leaf, dir_fd=fd)
+                os.fsync(fd)
+            except (FileNotFoundError, IsADirectoryError):
+                pass
             finally:
-                _close_all(fds)
+                os.close(fd)
+            self._remove_empty(dirs, 0)
 
     # -- reads ---------------------------------------------------------------------------
 
     def _open_object(self, key: str) -> tuple[int, ObjectInfo]:
         dirs, leaf = _split(key)
         try:
-            fds = self._walk(dirs, create=False)
+            dir_fd = self._dir_fd(dirs)
         except OSError as exc:
-            if isinstance(exc, FileNotFoundError) or exc.errno in _BLOCKED:
+            if exc.errno in _BLOCKED:
                 raise NotFound(f"No object named {key!r}.") from exc
             raise
+        if dir_fd is None:
+            raise NotFound(f"No object named {key!r}.")
         try:
-            fd = os.open(leaf, _FILE_FLAGS, dir_fd=fds[-1])
-        except OSError as exc:
-            if isinstance(exc, FileNotFoundError) or exc.errno in _BLOCKED:
-                raise NotFound(f"No object named {key!r}.") from exc
-            raise
+            fd = _open_regular(leaf, dir_fd)
         finally:
-            _close_all(fds)
+            os.close(dir_fd)
+        if fd is None:
+            raise NotFound(f"No object named {key!r}.")
         try:
             return fd, _read_info(fd, key)
         except BaseException:
@@ -346,7 +529,7 @@ class LocalStore:
             raise
 
     async def head(self, key: str) -> ObjectInfo:
-        fd, info = await self._blocking.run(self._open_object, key)
+        fd, info = await self._run(self._open_object, key)
         os.close(fd)
         return info
 
@@ -355,23 +538,24 @@ class LocalStore:
         key: str,
         *,
         byte_range: ByteRange | None = None,
-        if_none_match: str | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
     ) -> Download:
-        opened = await self._blocking.run(self._open_span, key, byte_range, if_none_match)
+        opened = await self._run(self._open_span, key, byte_range, conditions)
         info, span, fd, body = opened
         start, end = span or (0, info.size - 1)
         chunks = _FileChunks(fd, start, end, self._blocking) if fd is not None else _Once(body)
         return Download(info, chunks, span)
 
     def _open_span(
-        self, key: str, byte_range: ByteRange | None, if_none_match: str | None
+        self, key: str, byte_range: ByteRange | None, conditions: ReadConditions
     ) -> tuple[ObjectInfo, tuple[int, int] | None, int | None, bytes]:
         """Open `key` and check the conditions in one trip to the thread pool; a span of up to
         one chunk is read right away, so a small GET costs a single hop."""
         fd, info = self._open_object(key)
         try:
-            if if_none_match is not None and if_none_match in (info.etag, "*"):
-                raise NotModified(info)
+            conditions.check(info)  # on the open file: the version checked is the one served
+            if byte_range and not conditions.range_applies(info):
+                byte_range = None
             span = byte_range.resolve(info.size) if byte_range else None
             start, end = span or (0, info.size - 1)
             if end - start + 1 > CHUNK_SIZE:
@@ -393,7 +577,7 @@ class LocalStore:
     ) -> Page:
         validate_prefix(prefix)
         after = Cursor.decode(cursor) if cursor else None
-        return await self._blocking.run(self._list, prefix, delimiter or None, after, limit)
+        return await self._run(self._list, prefix, delimiter or None, after, limit)
 
     def _list(self, prefix: str, delimiter: str | None, after: Cursor | None, limit: int) -> Page:
         items: list[ObjectInfo] = []
@@ -426,22 +610,45 @@ class LocalStore:
         With delimiter '/', a directory that is a whole common prefix is yielded as that prefix
         (ending in '/') without descending into it; `group_by_delimiter` passes it through.
         """
-        fd = os.open(self._objects, _DIR_FLAGS)
+        yield from self._walk_keys([], "", prefix, delimiter, after)
+
+    def _children(self, dirs: Sequence[str]) -> Children:
+        """A directory's entries as (name, is_dir), read with the directory closed afterwards, so
+        a walk of any depth holds no descriptor between directories."""
         try:
-            yield from self._walk_keys(fd, "", prefix, delimiter, after)
+            fd = self._dir_fd(dirs)
+        except OSError as exc:
+            if exc.errno in _BLOCKED:
+                return []
+            raise
+        if fd is None:
+            return []  # removed while we listed
+        children: Children = []
+        try:
+            with os.scandir(fd) as scan:
+                for entry in scan:
+                    if entry.name.endswith(DIR_SUFFIX) and entry.is_dir(follow_symlinks=False):
+                        children.append((entry.name[: -len(DIR_SUFFIX)], True))
+                    elif entry.name.endswith(OBJECT_SUFFIX) and entry.is_file(
+                        follow_symlinks=False
+                    ):
+                        children.append((entry.name[: -len(OBJECT_SUFFIX)], False))
         finally:
             os.close(fd)
+        return children
 
     def _walk_keys(
-        self, fd: int, base: str, prefix: str, delimiter: str | None, after: Cursor | None
+        self,
+        dirs: Sequence[str],
+        base: str,
+        prefix: str,
+        delimiter: str | None,
+        after: Cursor | None,
     ) -> Iterator[str]:
-        children: list[tuple[str, bool]] = []
-        with os.scandir(fd) as scan:
-            for entry in scan:
-                if entry.name.endswith(DIR_SUFFIX) and entry.is_dir(follow_symlinks=False):
-                    children.append((base + entry.name[: -len(DIR_SUFFIX)] + "/", True))
-                elif entry.name.endswith(OBJECT_SUFFIX) and entry.is_file(follow_symlinks=False):
-                    children.append((base + entry.name[: -len(OBJECT_SUFFIX)], False))
+        children = [
+            (base + name + "/" if is_dir else base + name, is_dir)
+            for name, is_dir in self._children(dirs)
+        ]
         for name, is_dir in sorted(children):
             if not is_dir:
                 if name.startswith(prefix):
@@ -456,14 +663,7 @@ class LocalStore:
                 yield name
                 continue
             segment = name[len(base) : -1] + DIR_SUFFIX
-            try:
-                child = os.open(segment, _DIR_FLAGS, dir_fd=fd)
-            except FileNotFoundError:
-                continue
-            try:
-                yield from self._walk_keys(child, name, prefix, delimiter, after)
-            finally:
-                os.close(child)
+            yield from self._walk_keys([*dirs, segment], name, prefix, delimiter, after)
 
     # -- the rest ------------------------------------------------------------------------
 
@@ -474,11 +674,11 @@ class LocalStore:
         expires_in: int,
         content_type: str | None = None,
     ) -> SignedURL:
-        validate_key(key)
+        _split(key)  # the local store's own rules too (segment length)
         if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
             raise InvalidArgument(f"expires_in must be 1..{MAX_PRESIGN_SECONDS} seconds.")
         bound_type = content_type if method == "PUT" else None
-        expires = int(time.time()) + expires_in
+        expires = math.ceil(time.time()) + expires_in  # rounded up: never earlier than asked
         path = signing.sign(self._secret, method, key, expires, bound_type)
         return SignedURL(
             url=self._public_url + path,
@@ -488,8 +688,33 @@ class LocalStore:
         )
 
     async def check(self) -> None:
-        if not await self._blocking.run(os.access, self._objects, os.W_OK):
-            raise BackendUnavailable(f"The store root {self.root} is not writable.")
+        """Ready when a write could succeed: directories and lock in place, the filesystem
+        writable and at least `min_free_bytes` free. Also sweeps leftovers when due."""
+        await self._run(self._check)
+
+    def _check(self) -> None:
+        if self.read_only:
+            if not os.access(self._objects, os.R_OK | os.X_OK):
+                raise BackendUnavailable(f"{self._objects} is missing or not readable.")
+            return
+        for path in (self._objects, self._tmp):
+            if not os.access(path, os.W_OK):
+                raise BackendUnavailable(f"{path} is missing or not writable.")
+        lock = _open_regular(self._lock_path)
+        if lock is None:
+            raise BackendUnavailable(f"The lock file {self._lock_path} is missing or not a file.")
+        os.close(lock)
+        fs = os.statvfs(self._tmp)
+        if fs.f_flag & os.ST_RDONLY:
+            raise BackendUnavailable("The local store's filesystem is read-only.")
+        free = fs.f_bavail * fs.f_frsize
+        if free < self._min_free_bytes:
+            raise BackendUnavailable(
+                f"Only {free} bytes are free for the local store; the minimum is "
+                f"{self._min_free_bytes} (BUCKETPORT_LOCAL_MIN_FREE_BYTES)."
+            )
+        if time.monotonic() >= self._next_sweep:
+            self._sweep()
 
     async def aclose(self) -> None:
         return None
@@ -515,22 +740,12 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _etag_of(dir_fd: int, leaf: str, key: str) -> str | None:
-    try:
-        fd = os.open(leaf, _FILE_FLAGS, dir_fd=dir_fd)
-    except FileNotFoundError:
+    """The current object's ETag, or None when there is none (a planted symlink or FIFO is no
+    object: the rename replaces the entry itself)."""
+    fd = _open_regular(leaf, dir_fd)
+    if fd is None:
         return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return None  # a planted symlink is no object; the rename replaces the link itself
-        if exc.errno in _BLOCKED:
-            raise InvalidKey("The key's path is blocked inside the store.") from exc
-        raise
     try:
         return _read_info(fd, key).etag
     finally:
-        os.close(fd)
-
-
-def _close_all(fds: list[int]) -> None:
-    for fd in fds:
         os.close(fd)

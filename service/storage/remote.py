@@ -4,11 +4,15 @@ listing cursors, part-wise upload bodies and streamed download bodies."""
 from __future__ import annotations
 
 import base64
-import binascii
-import json
+import math
+import time
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
 from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
 
@@ -17,13 +21,17 @@ from service.storage.base import (
     MAX_PRESIGN_SECONDS,
     SHA256_METADATA,
     InvalidArgument,
+    InvalidKey,
     StorageError,
+    TooLarge,
 )
 from service.storage.keys import validate_key, validate_prefix
+from service.storage.listing import NOT_OURS, decode_token, encode_token
 from service.storage.threads import Blocking
-from service.storage.transfer import rechunk
 
 T = TypeVar("T")
+MAX_NAME_BYTES = 1024
+"""S3 keys and GCS object names are at most 1024 bytes, base prefix included."""
 
 
 def b64(digest: bytes) -> str:
@@ -58,7 +66,13 @@ class Namespace:
         self.base = f"{base.strip('/')}/" if base.strip("/") else ""
 
     def name(self, key: str) -> str:
-        return self.base + validate_key(key)
+        name = self.base + validate_key(key)
+        if len(name.encode()) > MAX_NAME_BYTES:
+            raise InvalidKey(
+                f"With the store's base prefix the key is {len(name.encode())} bytes; S3 and GCS "
+                f"allow {MAX_NAME_BYTES}."
+            )
+        return name
 
     def prefix(self, prefix: str) -> str:
         return self.base + validate_prefix(prefix)
@@ -78,20 +92,40 @@ class Namespace:
 
 def encode_cursor(token: str, prefix: str, delimiter: str | None) -> str:
     """The store's own page token, bound to the listing it came from, as opaque base64url."""
-    raw = json.dumps({"t": token, "p": prefix, "d": delimiter}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
+    return encode_token({"t": token, "p": prefix, "d": delimiter})
 
 
 def decode_cursor(cursor: str, prefix: str, delimiter: str | None) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        fields = json.loads(raw)
-        token, same = fields["t"], fields["p"] == prefix and fields["d"] == delimiter
-    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
-        raise InvalidArgument("The cursor is not one this service issued.") from exc
-    if not isinstance(token, str) or not same:
+    fields = decode_token(cursor)
+    if not isinstance(fields, dict) or not isinstance(fields.get("t"), str):
+        raise InvalidArgument(NOT_OURS)
+    if fields.get("p") != prefix or fields.get("d") != delimiter:
         raise InvalidArgument("The cursor belongs to a listing with another prefix or delimiter.")
-    return token
+    return str(fields["t"])
+
+
+async def sign_at_least(
+    expires_in: int,
+    sign: Callable[[int], str],
+    run: Callable[[Callable[[], str]], Awaitable[str]],
+    prefix: str,
+) -> tuple[str, datetime]:
+    """A URL signed by `sign(seconds)` that lives no less than `expires_in` seconds from now,
+    and the moment it expires, read from the URL itself (`{prefix}Date` + `{prefix}Expires`).
+
+    SigV4 and GCS V4 count from the signing time cut to the whole second, so a URL signed for N
+    seconds can die up to a second early: one more second is signed for. At the 7-day maximum,
+    which allows no more, signing waits for the next whole second instead.
+    """
+    seconds = expires_in + 1
+    if seconds > MAX_PRESIGN_SECONDS:
+        seconds = expires_in
+        await anyio.sleep(math.ceil(time.time()) - time.time())
+    url = await run(partial(sign, seconds))
+    query = parse_qs(urlsplit(url).query)
+    signed_at = datetime.strptime(query[prefix + "Date"][0], "%Y%m%dT%H%M%SZ")
+    lifetime = timedelta(seconds=int(query[prefix + "Expires"][0]))
+    return url, signed_at.replace(tzinfo=UTC) + lifetime
 
 
 def check_limit(limit: int) -> None:
@@ -112,44 +146,64 @@ async def parts(
 
     A full part is only yielded as not-last once more data is known to follow, so a caller can
     choose a single request for small bodies and hold the final piece back until it has
-    verified the checksums. At most one part plus one chunk is held in memory.
+    verified the checksums. Raises TooLarge as soon as more than `max_bytes` arrived. Each
+    byte is copied once (the received pieces are joined into a part); at most one part plus
+    one received piece is held.
     """
-    buffer = bytearray()
+    pending: deque[bytes | memoryview] = deque()
+    held = total = 0
 
     def cut() -> bytes:  # before yielding, so a part is not held twice while it is sent
-        part = bytes(buffer[:part_size])
-        del buffer[:part_size]
-        return part
+        nonlocal held
+        taken: list[bytes | memoryview] = []
+        size = 0
+        while size < part_size:
+            piece = pending.popleft()
+            if size + len(piece) > part_size:  # split it: the rest opens the next part
+                view, keep = memoryview(piece), part_size - size
+                pending.appendleft(view[keep:])
+                piece = view[:keep]
+            taken.append(piece)
+            size += len(piece)
+        held -= part_size
+        return b"".join(taken)
 
-    async for chunk in rechunk(chunks, CHUNK_SIZE, max_bytes):
-        while len(buffer) >= part_size:
+    async for chunk in chunks:
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise TooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+        if not chunk:
+            continue
+        while held >= part_size:  # a full part, and more follows: not the last
             yield cut(), False
-        buffer += chunk
-    while len(buffer) > part_size:
+        pending.append(chunk)
+        held += len(chunk)
+    while held > part_size:
         yield cut(), False
-    yield bytes(buffer), True
+    yield b"".join(pending), True
 
 
-async def send_in_order(
-    pieces: AsyncGenerator[T, None], send: Callable[[T], Awaitable[None]]
+async def send_overlapped(
+    pieces: AsyncGenerator[T, None], send: Callable[[T], Awaitable[None]], at_once: int = 1
 ) -> None:
-    """`await send(piece)` for every piece, in order, one at a time, while the next piece is
-    read: the client's upload and the store's overlap, with at most two pieces in memory.
+    """`await send(piece)` for every piece, up to `at_once` at a time, while the next piece is
+    read: the client's upload and the store's overlap, with at most `at_once + 1` pieces in
+    memory. With `at_once=1` the pieces are sent one after the other, in order.
 
     The first error (from reading or sending) is raised as itself, not in an exception group.
     """
-    slot = anyio.Semaphore(1)
+    slots = anyio.Semaphore(at_once)
 
     async def run(piece: T) -> None:
         try:
             await send(piece)
         finally:
-            slot.release()
+            slots.release()
 
     try:
         async with anyio.create_task_group() as group, aclosing(pieces):
             async for piece in pieces:
-                await slot.acquire()
+                await slots.acquire()
                 group.start_soon(run, piece)
     except BaseExceptionGroup as errors:
         raise _first(errors) from None

@@ -7,17 +7,16 @@ botocore's connection pool size.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
 from contextlib import aclosing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import anyio
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -32,6 +31,7 @@ from botocore.exceptions import (
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    NO_CONDITIONS,
     BackendTimeout,
     BackendUnavailable,
     ByteRange,
@@ -46,6 +46,7 @@ from service.storage.base import (
     Page,
     PreconditionFailed,
     PresignMethod,
+    ReadConditions,
     SignedURL,
     StorageError,
     TooLarge,
@@ -61,7 +62,8 @@ from service.storage.remote import (
     decode_cursor,
     encode_cursor,
     parts,
-    send_in_order,
+    send_overlapped,
+    sign_at_least,
     split_metadata,
     with_sha256,
 )
@@ -183,12 +185,14 @@ class S3Store:
         addressing_style: Literal["auto", "virtual", "path"] = "auto",
         max_attempts: int = 5,
         part_size: int = 8 * 1024 * 1024,
+        parts_in_flight: int = 2,
         timeout: float = 30.0,
     ) -> None:
         self._bucket = bucket
         self._ns = Namespace(prefix)
         self._blocking = blocking
         self._part_size = part_size
+        self._parts_in_flight = parts_in_flight
         self._timeout = timeout
         config = Config(
             region_name=region,
@@ -202,12 +206,19 @@ class S3Store:
             response_checksum_validation="when_required",
             s3={"addressing_style": addressing_style},
         )
-        session = boto3.session.Session()
-        self._client: S3Client = session.client("s3", endpoint_url=endpoint_url, config=config)
+        # botocore's own session: boto3's would import s3transfer too (slower start, for the
+        # server and above all for each `sync` run), and nothing here uses boto3's extras.
+        session = botocore.session.get_session()
+        self._client: S3Client = cast(
+            "S3Client", session.create_client("s3", endpoint_url=endpoint_url, config=config)
+        )
         # SigV4 signs the Host: URLs for clients are signed for the endpoint they will use.
         # generate_presigned_url never touches the network, so this client only signs.
         self._signer: S3Client = (
-            session.client("s3", endpoint_url=public_endpoint_url, config=config)
+            cast(
+                "S3Client",
+                session.create_client("s3", endpoint_url=public_endpoint_url, config=config),
+            )
             if public_endpoint_url
             else self._client
         )
@@ -231,17 +242,6 @@ class S3Store:
         max_bytes: int | None = None,
     ) -> Written:
         name = self._ns.name(key)
-        # The HEAD tells 201 from 200 and fails early before a large body is sent; the
-        # precondition itself is enforced by S3 on the write below.
-        before = await self._head(name, key)
-        check_preconditions(
-            before.etag if before else None, if_none_match_any=if_none_match_any, if_match=if_match
-        )
-        condition: dict[str, Any] = {}
-        if if_none_match_any:
-            condition["IfNoneMatch"] = "*"
-        elif if_match is not None and before is not None:
-            condition["IfMatch"] = _quoted(before.etag)  # for "*": the version seen just now
         expected_sha256 = checksums.sha256 if checksums is not None else None
         common: dict[str, Any] = {
             "Bucket": self._bucket,
@@ -251,9 +251,22 @@ class S3Store:
             "Metadata": with_sha256(metadata, expected_sha256),
         }
         digests = Digests(checksums)
+        before: ObjectInfo | None = None
         try:
             async with aclosing(parts(chunks, self._part_size, max_bytes)) as body:
                 first, last = await anext(body)
+                # The HEAD tells 201 from 200 and fails early before a large body is sent;
+                # the precondition itself is enforced by S3 on the write below. A body of one
+                # part that may only create needs none: success means created (sync's case).
+                if not (last and if_none_match_any):
+                    before = await self._head(name, key)
+                current = before.etag if before else None
+                check_preconditions(current, if_none_match_any=if_none_match_any, if_match=if_match)
+                condition: dict[str, Any] = {}
+                if if_none_match_any:
+                    condition["IfNoneMatch"] = "*"
+                elif if_match is not None and before is not None:
+                    condition["IfMatch"] = _quoted(before.etag)  # "*": the version seen now
                 await self._blocking.run(digests.update, first)  # hashing is CPU work
                 if last:
                     response = await self._put_one(first, digests, common | condition)
@@ -293,9 +306,7 @@ class S3Store:
         common: dict[str, Any],
         condition: dict[str, Any],
     ) -> Any:
-        created = await self._run(
-            partial(self._client.create_multipart_upload, ChecksumAlgorithm="SHA256", **common)
-        )
+        created = await self._run(partial(self._client.create_multipart_upload, **common))
         upload = created["UploadId"]
         done: list[CompletedPartTypeDef] = []
 
@@ -316,9 +327,10 @@ class S3Store:
             )
 
         try:
-            await send_in_order(numbered(), send)
+            await send_overlapped(numbered(), send, self._parts_in_flight)
             # Parts stay invisible until CompleteMultipartUpload: verify first.
             digests.verify()
+            done.sort(key=lambda part: part["PartNumber"])
             return await self._run(
                 partial(
                     self._client.complete_multipart_upload,
@@ -362,16 +374,13 @@ class S3Store:
     def _upload_part(
         self, name: str, upload: str, number: int, data: bytes
     ) -> CompletedPartTypeDef:
-        checksum = b64(hashlib.sha256(data).digest())
+        # No part checksum of our own: botocore signs each part's SHA-256 (SigV4 payload
+        # signing, on unless TLS and a checksum header are both there) and S3 rejects a part
+        # that does not match it; a second digest of every byte would only cost CPU.
         response = self._client.upload_part(
-            Bucket=self._bucket,
-            Key=name,
-            UploadId=upload,
-            PartNumber=number,
-            Body=data,
-            ChecksumSHA256=checksum,
+            Bucket=self._bucket, Key=name, UploadId=upload, PartNumber=number, Body=data
         )
-        return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": checksum}
+        return {"PartNumber": number, "ETag": response["ETag"]}
 
     async def _abort(self, name: str, upload: str) -> None:
         try:
@@ -392,14 +401,32 @@ class S3Store:
         key: str,
         *,
         byte_range: ByteRange | None = None,
-        if_none_match: str | None = None,
+        conditions: ReadConditions = NO_CONDITIONS,
+    ) -> Download:
+        if byte_range is not None:
+            try:
+                download = await self._get(key, byte_range, conditions)
+            except InvalidRange:
+                # Preconditions come before the range (RFC 9110 §13.2.2), and a changed object
+                # is served whole whatever range was asked.
+                info = await self.head(key)
+                conditions.check(info)
+                if conditions.range_applies(info):
+                    raise
+            else:
+                if conditions.range_applies(download.info):
+                    return download
+                await download.aclose()  # If-Range: the client holds another version
+        return await self._get(key, None, conditions)
+
+    async def _get(
+        self, key: str, byte_range: ByteRange | None, conditions: ReadConditions
     ) -> Download:
         name = self._ns.name(key)
-        if if_none_match == "*":  # matches any object that exists
-            raise NotModified(await self.head(key))
         args: dict[str, Any] = {"Bucket": self._bucket, "Key": name}
-        if if_none_match is not None:
-            args["IfNoneMatch"] = _quoted(if_none_match)
+        tags = conditions.if_none_match
+        if tags is not None and len(tags.tags) == 1 and not tags.any:
+            args["IfNoneMatch"] = _quoted(tags.tags[0][0])  # S3 answers 304 without a body
         if byte_range is not None:
             args["Range"] = _range_header(byte_range)
         else:
@@ -408,7 +435,9 @@ class S3Store:
             response = await self._blocking.run(partial(self._client.get_object, **args))
         except ClientError as exc:
             if _status(exc) == 304:
-                raise NotModified(await self.head(key)) from None
+                info = await self.head(key)
+                conditions.check(info)  # If-Match / If-Unmodified-Since come first
+                raise NotModified(info) from None
             if _status(exc) == 416:
                 actual = str(exc.response.get("Error", {}).get("ActualObjectSize", ""))
                 raise InvalidRange(int(actual) if actual else (await self.head(key)).size) from None
@@ -417,16 +446,22 @@ class S3Store:
             raise s3_error(exc) from exc
         content_range = None
         size = int(response["ContentLength"])
+        body = response["Body"]
         if byte_range is not None:
             match = _CONTENT_RANGE.fullmatch(response.get("ContentRange", ""))
             if match is None:  # a store that ignored the Range header sent everything
-                response["Body"].close()
+                body.close()
                 raise BackendUnavailable("S3 did not honour the Range header.")
             first, last, size = (int(group) for group in match.groups())
             content_range = (first, last)
-        body = response["Body"]
+        info = _info(key, response, size)
+        try:
+            conditions.check(info)  # on the response itself: the version checked is the one sent
+        except StorageError:
+            body.close()
+            raise
         return Download(
-            info=_info(key, response, size),
+            info=info,
             chunks=BodyStream(body.read, body.close, self._blocking, s3_error),
             content_range=content_range,
         )
@@ -519,22 +554,14 @@ class S3Store:
             params["ContentType"] = content_type
             headers["Content-Type"] = content_type
         operation = "get_object" if method == "GET" else "put_object"
-        issued = datetime.now(UTC)
-        url = await self._run(
-            partial(
-                self._signer.generate_presigned_url,
-                operation,
-                Params=params,
-                ExpiresIn=expires_in,
-                HttpMethod=method,
+
+        def sign(seconds: int) -> str:
+            return self._signer.generate_presigned_url(
+                operation, Params=params, ExpiresIn=seconds, HttpMethod=method
             )
-        )
-        return SignedURL(
-            url=url,
-            method=method,
-            expires_at=issued + timedelta(seconds=expires_in),
-            headers=headers,
-        )
+
+        url, expires_at = await sign_at_least(expires_in, sign, self._run, "X-Amz-")
+        return SignedURL(url=url, method=method, expires_at=expires_at, headers=headers)
 
     async def check(self) -> None:
         try:

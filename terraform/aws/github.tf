@@ -7,8 +7,15 @@ locals {
     : "arn:${local.partition}:iam::${local.account_id}:oidc-provider/${local.github_oidc_url}"
   )
 
-  # "repo:OWNER/REPO:ref:refs/heads/main" and the like: this repository's refs only.
-  github_subjects = [for ref in var.github_ref_patterns : "repo:${var.github_repository}:ref:${ref}"]
+  # "repo:OWNER/REPO:ref:refs/heads/main" and the like: this repository's refs only. IAM can
+  # match only the sub claim of a GitHub token, so pinning the numeric repository and owner IDs
+  # (which a re-registered name cannot take over) needs the repository's sub claim customized
+  # to include them (README: "Pinning IDs"); the subjects then carry them.
+  github_ids = (
+    var.github_repository_id == null ? "" :
+    ":repository_owner_id:${var.github_repository_owner_id}:repository_id:${var.github_repository_id}"
+  )
+  github_subjects = [for ref in var.github_ref_patterns : "repo:${var.github_repository}${local.github_ids}:ref:${ref}"]
 }
 
 # One per account: set create_github_oidc_provider = false when it already exists.
@@ -44,7 +51,15 @@ data "aws_iam_policy_document" "github_assume" {
 }
 
 resource "aws_iam_role" "github" {
-  name                 = "${var.name}-github-actions"
+  name = "${var.name}-github-actions"
+
+  lifecycle {
+    precondition {
+      condition     = (var.github_repository_id == null) == (var.github_repository_owner_id == null)
+      error_message = "Set github_repository_id and github_repository_owner_id together (or neither)."
+    }
+  }
+
   description          = "GitHub Actions in ${var.github_repository}: push to ECR, deploy to EKS"
   assume_role_policy   = data.aws_iam_policy_document.github_assume.json
   max_session_duration = 3600

@@ -301,6 +301,28 @@ variable "github_repository" {
   }
 }
 
+variable "github_repository_id" {
+  description = "Numeric ID of that repository (`gh api repos/OWNER/REPO --jq .id`), with github_repository_owner_id: the role then trusts only tokens whose customized sub claim carries both IDs (README: Pinning IDs). null: names only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository_id == null || can(regex("^[0-9]+$", var.github_repository_id))
+    error_message = "github_repository_id must be digits."
+  }
+}
+
+variable "github_repository_owner_id" {
+  description = "Numeric ID of the repository's owner (`gh api repos/OWNER/REPO --jq .owner.id`); set together with github_repository_id."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_repository_owner_id == null || can(regex("^[0-9]+$", var.github_repository_owner_id))
+    error_message = "github_repository_owner_id must be digits."
+  }
+}
+
 variable "github_ref_patterns" {
   description = "Git refs of that repository allowed to assume the role; a trailing * matches a prefix."
   type        = list(string)

@@ -1,10 +1,11 @@
 locals {
-  # CEL on the token's sub claim ("repo:OWNER/REPO:ref:REF"), the same subjects the AWS
-  # role trusts: this repository and only the allowed refs (a trailing * is a prefix match).
-  github_subjects = [for ref in var.github_ref_patterns : "repo:${var.github_repository}:ref:${ref}"]
-  github_sub_conditions = [
-    for s in local.github_subjects :
-    endswith(s, "*") ? "assertion.sub.startsWith('${trimsuffix(s, "*")}')" : "assertion.sub == '${s}'"
+  # CEL on the token's repository and ref claims: this repository and only the allowed refs (a
+  # trailing * is a prefix match), the refs the AWS role trusts. The ref claim rather than sub,
+  # so the condition holds whether or not the repository customizes its sub claim (terraform/aws
+  # needs that to pin IDs).
+  github_ref_conditions = [
+    for ref in var.github_ref_patterns :
+    endswith(ref, "*") ? "assertion.ref.startsWith('${trimsuffix(ref, "*")}')" : "assertion.ref == '${ref}'"
   ]
   # Names can be re-registered by someone else after a rename or deletion; the numeric IDs
   # cannot, so they are pinned too when given (GitHub: security hardening with OIDC).
@@ -15,7 +16,7 @@ locals {
   github_condition = join(" && ", concat(
     ["assertion.repository == '${var.github_repository}'"],
     local.github_id_conditions,
-    ["(${join(" || ", local.github_sub_conditions)})"],
+    ["(${join(" || ", local.github_ref_conditions)})"],
   ))
 
   github_principal_set = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/${var.github_repository}"

@@ -19,11 +19,14 @@ NAMESPACE = "bucketport"
 RELEASE = "bp"
 FULLNAME = f"{RELEASE}-bucketport"
 
+# A test token: the chart refuses to render without one (or auth.existingSecret)
+AUTH = HERE / "values-auth.yaml"
+
 # name -> values files; "all-on" turns every optional object on, "all-off" every one off
 VALUE_SETS: dict[str, list[Path]] = {
     "defaults": [],
-    "eks": [DEPLOY / "values-eks.yaml"],
-    "gke": [DEPLOY / "values-gke.yaml"],
+    "eks": [DEPLOY / "values-eks.yaml", HERE / "values-eks-stage1.yaml"],
+    "gke": [DEPLOY / "values-gke.yaml", HERE / "values-gke-stage1.yaml"],
     "kind": [DEPLOY / "values-kind.yaml"],
     "all-on": [HERE / "values-all-on.yaml"],
     "all-off": [HERE / "values-all-off.yaml"],
@@ -47,16 +50,20 @@ def helm_args(values: Iterable[Path] = (), settings: dict[str, Any] | None = Non
 
 
 def renderer(helm: str) -> Render:
-    """helm template -> the rendered objects; raises CalledProcessError when helm refuses."""
+    """helm template -> the rendered objects; raises CalledProcessError when helm refuses.
+
+    The test token (AUTH) comes first, so value files and settings can replace it.
+    """
 
     def run(
         values: Iterable[Path] = (),
         settings: dict[str, Any] | None = None,
         *,
         show_only: str | None = None,
+        token: bool = True,
     ) -> list[Manifest]:
         cmd = [helm, "template", RELEASE, str(CHART), f"--namespace={NAMESPACE}"]
-        cmd += helm_args(values, settings)
+        cmd += helm_args([AUTH, *values] if token else values, settings)
         if show_only:
             cmd.append(f"--show-only={show_only}")
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from tests.chart.helm import (
+    AUTH,
     CHART,
     DEPLOY,
     FULLNAME,
@@ -26,7 +30,14 @@ from tests.chart.helm import (
 
 # Custom resources whose schemas kubernetes-validate does not carry: tests/chart/validate_crds.mjs
 # checks them against the CRD schemas (npm @kubernetes-models), and the tests below by hand.
-CRD_KINDS = {"HTTPRoute", "ServiceMonitor"}
+GKE_KINDS = {
+    "ManagedCertificate",
+    "FrontendConfig",
+    "BackendConfig",
+    "GCPBackendPolicy",
+    "HealthCheckPolicy",
+}
+CRD_KINDS = {"HTTPRoute", "ServiceMonitor"} | GKE_KINDS
 NPM_MODULES = ROOT / ".tools" / "npm" / "node_modules"
 SECRETS = {"auth.tokens[0].token": "t" * 20, "auth.presignSecret": "p" * 40}
 
@@ -43,7 +54,7 @@ def server(objects: list[Manifest]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", ["defaults", "eks", "gke", "kind"])
 def test_helm_lint_strict(helm: str, name: str) -> None:
-    args = [f"--values={path}" for path in VALUE_SETS[name]]
+    args = [f"--values={path}" for path in [AUTH, *VALUE_SETS[name]]]
     result = subprocess.run(
         [helm, "lint", "--strict", str(CHART), *args], check=False, capture_output=True, text=True
     )
@@ -79,6 +90,7 @@ def test_matrix_turns_optional_objects_on_and_off(render: Render) -> None:
         "PersistentVolumeClaim",
         "ServiceAccount",
         "Pod",
+        *GKE_KINDS,
     }
     assert optional <= kinds(render(VALUE_SETS["all-on"]))
     assert not optional & kinds(render(VALUE_SETS["all-off"]))
@@ -125,16 +137,47 @@ def test_probes_hit_health_and_readiness_with_tunable_timings(render: Render) ->
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
 
 
-def test_grace_period_covers_prestop_sleep_and_drain(render: Render) -> None:
-    objects = render(
-        settings={"config.drainSeconds": 12.5, "shutdown.preStopSleepSeconds": 4},
-    )
+def _uvicorn_close_wait() -> int:
+    """timeout_graceful_shutdown that service/server.py gives uvicorn after the drain."""
+    source = (ROOT / "service" / "server.py").read_text()
+    found = re.findall(r"timeout_graceful_shutdown=(\d+)\b", source)
+    assert len(found) == 1, "service/server.py sets uvicorn's close wait in one place"
+    return int(found[0])
+
+
+def test_grace_period_covers_prestop_delay_drain_and_uvicorns_close_wait(render: Render) -> None:
+    settings = {
+        "config.drainSeconds": 12.5,
+        "config.shutdownDelaySeconds": 3,
+        "shutdown.preStopSleepSeconds": 4,
+        "shutdown.graceMarginSeconds": 2,
+    }
+    objects = render(settings=settings)
     config = find(objects, "ConfigMap")["data"]
     assert config["BUCKETPORT_DRAIN_SECONDS"] == "12.5"
+    assert config["BUCKETPORT_SHUTDOWN_DELAY_SECONDS"] == "3"
     assert server(objects)["lifecycle"]["preStop"] == {"sleep": {"seconds": 4}}
-    # 4 s sleep + 13 s drain (rounded up) + 5 s default margin
-    assert pod_spec(objects)["terminationGracePeriodSeconds"] == 22
+    # 4 s sleep + 3 s delay + 13 s drain (rounded up) + uvicorn's close wait + 2 s margin
+    expected = 4 + 3 + 13 + _uvicorn_close_wait() + 2
+    assert pod_spec(objects)["terminationGracePeriodSeconds"] == expected
     assert "lifecycle" not in server(render(settings={"shutdown.preStopSleepSeconds": 0}))
+
+
+def test_zero_values_reach_the_pod_and_the_grace_period(render: Render) -> None:
+    """0 is a value the schema allows: it must reach the service, not fall back to its default."""
+    zeros = {
+        "config.drainSeconds": 0,
+        "config.readinessCacheSeconds": 0,
+        "config.shutdownDelaySeconds": 0,
+        "shutdown.preStopSleepSeconds": 0,
+        "shutdown.graceMarginSeconds": 0,
+    }
+    objects = render(settings=zeros)
+    config = find(objects, "ConfigMap")["data"]
+    assert config["BUCKETPORT_DRAIN_SECONDS"] == "0"
+    assert config["BUCKETPORT_READINESS_CACHE_SECONDS"] == "0"
+    assert config["BUCKETPORT_SHUTDOWN_DELAY_SECONDS"] == "0"
+    assert pod_spec(objects)["terminationGracePeriodSeconds"] == _uvicorn_close_wait()
 
 
 def test_selectors_match_pod_labels_and_keep_the_test_pod_out(render: Render) -> None:
@@ -194,9 +237,15 @@ def test_custom_resources_valid_in_their_crd_schemas(render: Render) -> None:
     monitor["spec"]["endpoints"][0]["scrapeTimeout"] = "ten seconds"
     route = find(bad, "HTTPRoute")
     route["spec"]["rules"][0]["backendRefs"][0]["port"] = "http"
-    result = _validate_crds([monitor, route])
+    backend = find(bad, "BackendConfig")
+    backend["spec"]["timeoutSec"] = "an hour"
+    policy = find(bad, "GCPBackendPolicy")
+    policy["spec"]["targetRef"].pop("kind")  # a policy must name what it applies to
+    certificate = find(bad, "ManagedCertificate")
+    certificate["apiVersion"] = "networking.gke.io/v1beta2"
+    result = _validate_crds([monitor, route, backend, policy, certificate])
     assert result.returncode == 1
-    assert result.stdout.count("invalid ") == 2, result.stdout
+    assert result.stdout.count("invalid ") == 5, result.stdout
 
 
 def test_custom_resources_point_at_the_service(render: Render) -> None:
@@ -238,6 +287,7 @@ def test_hpa_owns_replicas_and_pdb_never_blocks_a_drain(render: Render) -> None:
         ({"podDisruptionBudget.enabled": True, "podDisruptionBudget.minAvailable": 1}, "(1)"),
         (
             {
+                "config.storageUrl": "s3://bucket/objects",
                 "podDisruptionBudget.enabled": True,
                 "autoscaling.enabled": True,
                 "autoscaling.minReplicas": 2,
@@ -264,14 +314,6 @@ def _pod_annotations(objects: list[Manifest]) -> dict[str, str]:
     return annotations
 
 
-def test_checksums_are_stable_with_generated_secrets(render: Render) -> None:
-    # helm template cannot read the live Secret, so each render generates new values; the pods
-    # must not roll for that (an upgrade reads the live Secret and keeps them)
-    first, second = render(), render()
-    assert find(first, "Secret")["data"] != find(second, "Secret")["data"]
-    assert _pod_annotations(first) == _pod_annotations(second)
-
-
 def test_checksums_roll_pods_when_config_or_secret_change(render: Render) -> None:
     base = _pod_annotations(render(settings=SECRETS))
     assert _pod_annotations(render(settings=SECRETS)) == base, "same values, same checksums"
@@ -283,17 +325,16 @@ def test_checksums_roll_pods_when_config_or_secret_change(render: Render) -> Non
     assert secret["checksum/config"] == base["checksum/config"]
 
 
-def test_generated_token_has_read_and_write_and_is_mounted(render: Render) -> None:
-    import base64
-    import json
-
-    objects = render()
+def test_tokens_come_from_the_values_and_are_mounted(render: Render) -> None:
+    tokens = [
+        {"name": "ci", "token": "c" * 20, "scopes": ["read", "write"]},
+        {"name": "reader", "token": "r" * 20, "scopes": ["read"]},
+    ]
+    objects = render(settings={"auth.tokens": tokens})
     data = find(objects, "Secret")["data"]
-    tokens = json.loads(base64.b64decode(data["tokens.json"]))
-    assert len(tokens) == 1
-    assert set(tokens[0]["scopes"]) == {"read", "write"}
-    assert len(tokens[0]["token"]) >= 16
-    assert len(base64.b64decode(data["presign-secret"])) >= 32
+    assert json.loads(base64.b64decode(data["tokens.json"])) == tokens
+    assert "presign-secret" not in data, "no presignSecret value: the single pod makes its own"
+    assert "env" not in server(objects), "so no variable points at a key the Secret lacks"
     config = find(objects, "ConfigMap")["data"]
     assert config["BUCKETPORT_AUTH_ENABLED"] == "true"
     mounts = {m["name"]: m["mountPath"] for m in server(objects)["volumeMounts"]}
@@ -301,6 +342,11 @@ def test_generated_token_has_read_and_write_and_is_mounted(render: Render) -> No
     smoke = find(objects, "Pod")["spec"]["containers"][0]
     assert smoke["command"][:4] == ["python", "-m", "service", "smoke"]
     assert smoke["command"][-2:] == ["--token-file", config["BUCKETPORT_AUTH_TOKENS_FILE"]]
+    presign = render(settings={"auth.presignSecret": "p" * 40})
+    env = {e["name"]: e for e in server(presign)["env"]}
+    ref = env["BUCKETPORT_PRESIGN_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert ref["key"] in find(presign, "Secret")["data"]
+    assert ref["optional"] is False
 
 
 def test_existing_secret_replaces_the_charts(render: Render) -> None:
@@ -324,11 +370,14 @@ def test_local_store_volume_follows_the_url_and_persistence(render: Render) -> N
     objects = render(settings={"config.storageUrl": "file:///var/lib/objects"})
     mounts = {m["name"]: m["mountPath"] for m in server(objects)["volumeMounts"]}
     assert mounts["data"] == "/var/lib/objects"
-    objects = render(VALUE_SETS["all-on"])
+    objects = render(settings={"persistence.enabled": True})
     volumes = {v["name"]: v for v in pod_spec(objects)["volumes"]}
     claim = find(objects, "PersistentVolumeClaim")
     assert volumes["data"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    # one pod on a ReadWriteOnce volume: the old pod lets go before the new one mounts
     assert find(objects, "Deployment")["spec"]["strategy"] == {"type": "Recreate"}
+    shared = render(VALUE_SETS["all-on"])  # several pods on a ReadWriteMany volume
+    assert "strategy" not in find(shared, "Deployment")["spec"]
     cloud = render(VALUE_SETS["gke"])
     assert "data" not in {v["name"] for v in pod_spec(cloud)["volumes"]}
 
@@ -350,16 +399,14 @@ def test_cloud_values_wire_identity_and_traffic(render: Render) -> None:
 
 
 def _chart_yaml() -> dict[str, Any]:
-    import yaml
-
     chart: dict[str, Any] = yaml.safe_load((CHART / "Chart.yaml").read_text())
     return chart
 
 
-def test_kind_values_use_the_local_image(render: Render) -> None:
-    container = server(render([DEPLOY / "values-kind.yaml"]))
-    assert container["image"] == "localhost/bucketport:dev"
-    assert container["imagePullPolicy"] == "Never"
+def test_kind_values_work_with_the_charts_image(render: Render) -> None:
+    """values-kind pins no local-only image: e2e.sh and chart-play set the one built here."""
+    assert "image" not in yaml.safe_load((DEPLOY / "values-kind.yaml").read_text())
+    assert server(render([DEPLOY / "values-kind.yaml"]))["image"] == server(render())["image"]
 
 
 def test_values_files_are_small_and_commented() -> None:
@@ -378,6 +425,7 @@ def _notes(helm: str, *args: str) -> str:
             str(CHART),
             f"--namespace={NAMESPACE}",
             "--dry-run=client",
+            f"--values={AUTH}",
             *args,
         ],
         check=True,
@@ -392,7 +440,16 @@ def test_notes_say_how_to_reach_the_service(helm: str) -> None:
     assert f"port-forward service/{FULLNAME} 8000:80" in notes
     assert f"helm test {RELEASE}" in notes
     assert "emptyDir" in notes, "warns that a file store on an emptyDir is lost with the pod"
-    eks = _notes(helm, f"--values={DEPLOY / 'values-eks.yaml'}")
-    assert "https://files.example.com/docs" in eks
+    eks_values = [f"--values={path}" for path in VALUE_SETS["eks"]]
+    eks = _notes(helm, *eks_values)
+    assert (
+        "http://<the Ingress address: kubectl -n bucketport get ingress bp-bucketport>/docs" in eks
+    )
     assert "emptyDir" not in eks
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d"
+    assert "https://<the Ingress address" in _notes(
+        helm, *eks_values, f"--set=alb.certificateArn={arn}"
+    )
+    gke = _notes(helm, *[f"--values={path}" for path in VALUE_SETS["gke"]])
+    assert "https://files.example.com/docs" in gke
     assert "WARNING: auth.enabled is false" in _notes(helm, "--set=auth.enabled=false")

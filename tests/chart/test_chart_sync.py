@@ -15,6 +15,7 @@ import kubernetes_validate
 import pytest
 
 from tests.chart.helm import VALUE_SETS, Manifest, Render, find, helm_args
+from tests.chart.test_chart_safety import EKS_AGENT, GKE_METADATA, identity_egress
 from tests.fixtures.service import REPO
 
 SYNC = {"sync.source": "s3://archive/photos", "sync.destination": "gs://mirror/photos"}
@@ -97,8 +98,13 @@ def test_sync_egress_is_the_servers_and_nothing_comes_in(render: Render) -> None
     }
     server = next(p for name, p in policies.items() if name.endswith("bucketport"))
     sync = next(p for name, p in policies.items() if name.endswith("-sync"))
-    assert sync["egress"] == server["egress"]
+    # the server's rules, plus the credential endpoints of sync's own stores (s3:// -> gs://)
+    assert all(rule in sync["egress"] for rule in server["egress"])
     assert any(rule.get("to") for rule in sync["egress"])  # all-on's extraEgress came along
+    sync_name = next(name for name in policies if name.endswith("-sync"))
+    extra = {"10.0.0.0/8": 9000}  # all-on's extraEgress
+    assert identity_egress(objects, sync_name) == EKS_AGENT | GKE_METADATA | extra
+    assert identity_egress(objects) == extra, "the file:// server needs no identity endpoint"
     assert "ingress" not in sync
     assert sync["policyTypes"] == ["Ingress", "Egress"]
     labels = job_specs(objects)["job"]["template"]["metadata"]["labels"]

@@ -6,12 +6,17 @@ import os
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from tests.chart.helm import ROOT
 
 STUB = """#!/usr/bin/env bash
 echo "$(basename "$0") $*" >> "$CALLS"
 if [[ "$*" == *"-o yaml"* ]]; then echo "kind: Namespace"; fi
 if [[ "$*" == *"-f -"* ]]; then cat >/dev/null; fi
+for arg in "$@"; do
+  if [[ -f "$arg" && "$arg" != *.yaml ]]; then cat "$arg" >> "$CALLS.files"; fi
+done
 if [[ -n "${FAIL_ON:-}" && "$*" == *"$FAIL_ON"* ]]; then exit 1; fi
 """
 
@@ -44,6 +49,12 @@ def test_installs_under_restricted_pod_security_then_runs_helm_test(tmp_path: Pa
     assert f"--values {ROOT}/deploy/values-kind.yaml" in upgrade
     assert "--set image.repository=localhost/bucketport --set image.tag=ci" in upgrade
     assert "--wait" in upgrade
+    # a random token through a values file, so it shows in no process list
+    values = yaml.safe_load((tmp_path / "calls.files").read_text())
+    token = values["auth"]["tokens"][0]
+    assert len(token["token"]) >= 32
+    assert token["token"] not in " ".join(calls)
+    assert set(token["scopes"]) == {"read", "write"}
     assert calls[-1].startswith("helm test bucketport --namespace bucketport")
     assert calls.index(label) < calls.index(upgrade)
 

@@ -60,7 +60,7 @@ def for_podman(objects: list[Manifest], secret_dir: Path) -> list[Manifest]:
         container.pop("ports", None)
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             container[probe]["httpGet"]["port"] = PORT
-        for env in container["env"]:
+        for env in container.get("env", []):
             ref = env.pop("valueFrom")["secretKeyRef"]
             assert ref["name"] == secret["metadata"]["name"]
             env["value"] = plain[ref["key"]]

@@ -96,7 +96,10 @@ def stack(
         except subprocess.TimeoutExpired:  # vfs storage can be slow to remove; force it
             label = f"label=io.podman.compose.project={project}"
             names = subprocess.run(
-                [str(PODMAN), "ps", "-aq", "--filter", label], capture_output=True, text=True
+                [str(PODMAN), "ps", "-aq", "--filter", label],
+                capture_output=True,
+                text=True,
+                check=False,
             ).stdout.split()
             if names:
                 subprocess.run([str(PODMAN), "rm", "-f", "-t", "0", *names], check=False)

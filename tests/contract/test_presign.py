@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,12 +26,15 @@ from google.oauth2 import service_account
 from service.storage.base import (
     MAX_PRESIGN_SECONDS,
     InvalidArgument,
+    InvalidKey,
     NotSupported,
     ObjectStore,
     SignedURL,
 )
 from service.storage.gcs import GcsStore
+from service.storage.local import LocalStore
 from service.storage.s3 import S3Store
+from service.storage.threads import Blocking
 from tests.contract.conftest import gcs_bucket, s3_bucket
 
 pytestmark = pytest.mark.anyio
@@ -61,7 +65,7 @@ async def test_s3_presigned_put_then_get_with_plain_http(
     assert put.headers == {"Content-Type": "text/plain"}
     fields = query(put)
     assert fields["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
-    assert fields["X-Amz-Expires"] == "600"
+    assert fields["X-Amz-Expires"] == "601"  # one second more: see remote.sign_at_least
     assert "content-type" in fields["X-Amz-SignedHeaders"].split(";")
     assert_expiry(put, 600)
     assert urlsplit(put.url).path == f"/{bucket}/base/docs/report.txt"
@@ -138,7 +142,7 @@ async def test_gcs_v4_url_with_a_key(gcs_endpoint: str, make_gcs: Callable[..., 
     fields = query(put)
     assert fields["X-Goog-Algorithm"] == "GOOG4-RSA-SHA256"
     assert fields["X-Goog-Credential"].startswith("keyed@project.iam.gserviceaccount.com/")
-    assert fields["X-Goog-Expires"] == "900"
+    assert fields["X-Goog-Expires"] == "901"  # one second more: see remote.sign_at_least
     assert set(fields["X-Goog-SignedHeaders"].split(";")) == {"content-type", "host"}
     assert len(fields["X-Goog-Signature"]) == 512  # hex of a 2048-bit RSA signature
     assert put.url.startswith(f"{gcs_endpoint}/{bucket}/base/a%20b/%C3%BC.txt?")
@@ -216,7 +220,7 @@ async def test_gcs_keyless_signing_through_sign_blob(
     assert fields["X-Goog-Date"] == timestamp
     assert fields["X-Goog-Credential"] == f"{SIGNER}/{scope}"
     assert fields["X-Goog-Signature"] == b"\x01\x02signature".hex()
-    assert fields["X-Goog-Expires"] == "3600"
+    assert fields["X-Goog-Expires"] == "3601"
     await store.aclose()
 
 
@@ -231,3 +235,64 @@ async def test_gcs_keyless_without_a_signer_is_not_supported(
 
 async def _body(data: bytes) -> Any:
     yield data
+
+
+def signed_expiry(signed: SignedURL) -> datetime | None:
+    """When the URL itself says it expires: Date + Expires (SigV4, GCS V4), or the local one."""
+    fields = query(signed)
+    for prefix in ("X-Amz-", "X-Goog-"):
+        if prefix + "Date" in fields:
+            start = datetime.strptime(fields[prefix + "Date"], "%Y%m%dT%H%M%SZ")
+            lifetime = timedelta(seconds=int(fields[prefix + "Expires"]))
+            return start.replace(tzinfo=UTC) + lifetime
+    if "X-Bucketport-Expires" in fields:
+        return datetime.fromtimestamp(int(fields["X-Bucketport-Expires"]), UTC)
+    return None
+
+
+@pytest.mark.parametrize("seconds", [1, 60, MAX_PRESIGN_SECONDS])
+async def test_expiry_is_never_earlier_than_asked(
+    seconds: int,
+    tmp_path: Path,
+    moto_endpoint: str,
+    make_s3: Callable[..., S3Store],
+    make_gcs: Callable[..., GcsStore],
+    gcs_endpoint: str,
+) -> None:
+    keyed = service_account.Credentials.from_service_account_info(service_account_key())
+    stores: list[ObjectStore] = [
+        make_s3(s3_bucket(moto_endpoint)[1]),
+        make_gcs(gcs_bucket(gcs_endpoint), signing_credentials=keyed),
+        LocalStore(tmp_path, blocking=Blocking(2), presign_secret=b"k" * 32),
+    ]
+    for store in stores:
+        for _ in range(3):  # whatever the fraction of the second at which it is asked
+            asked = datetime.now(UTC) + timedelta(seconds=seconds)
+            signed = await store.presign("k", "GET", seconds)
+            assert signed.expires_at >= asked, store.backend
+            assert signed.expires_at == signed_expiry(signed), store.backend
+            assert signed.expires_at <= asked + timedelta(seconds=2), store.backend
+        await store.aclose()
+
+
+async def test_keys_follow_the_backends_rules(
+    tmp_path: Path,
+    moto_endpoint: str,
+    make_s3: Callable[..., S3Store],
+    make_gcs: Callable[..., GcsStore],
+    gcs_endpoint: str,
+) -> None:
+    keyed = service_account.Credentials.from_service_account_info(service_account_key())
+    at_limit = "k" * 1024  # a valid key, but not under a base prefix (1024 bytes in all)
+    for store in (
+        make_s3(s3_bucket(moto_endpoint)[1], "base"),
+        make_gcs(gcs_bucket(gcs_endpoint), "base", signing_credentials=keyed),
+    ):
+        with pytest.raises(InvalidKey):
+            await store.presign(at_limit, "GET", 60)
+        with pytest.raises(InvalidKey):
+            await store.put(at_limit, _body(b"x"))
+        await store.aclose()
+    local = LocalStore(tmp_path, blocking=Blocking(2), presign_secret=b"k" * 32)
+    with pytest.raises(InvalidKey):
+        await local.presign("a/" + "s" * 300, "PUT", 60)  # a segment past a file name's limit

@@ -15,6 +15,7 @@ from service.storage.base import (
     SHA256_METADATA,
     ByteRange,
     ChecksumMismatch,
+    ETags,
     ExpectedChecksums,
     InvalidArgument,
     InvalidKey,
@@ -23,6 +24,7 @@ from service.storage.base import (
     NotModified,
     ObjectInfo,
     PreconditionFailed,
+    ReadConditions,
     TooLarge,
 )
 from tests.contract.conftest import Backend
@@ -130,13 +132,17 @@ async def test_any_range_of_an_empty_object_is_unsatisfiable(backend: Backend) -
     assert caught.value.size == 0
 
 
+def none_match(etag: str) -> ReadConditions:
+    return ReadConditions(if_none_match=ETags(((etag, False),)))
+
+
 async def test_if_none_match_on_get(backend: Backend) -> None:
     written = await backend.store.put("cached", body(b"v1"))
     with pytest.raises(NotModified) as caught:
-        await backend.store.get("cached", if_none_match=written.info.etag)
+        await backend.store.get("cached", conditions=none_match(written.info.etag))
     assert caught.value.info.etag == written.info.etag
     assert caught.value.info.size == 2
-    download = await backend.store.get("cached", if_none_match="some-other-etag")
+    download = await backend.store.get("cached", conditions=none_match("some-other-etag"))
     await download.aclose()
 
 

@@ -6,6 +6,7 @@ the reason, where kubectl reaches no cluster: there is no Kubernetes API server 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -78,23 +79,47 @@ def test_release_is_ready_under_restricted_pod_security() -> None:
         assert all(s["restartCount"] == 0 for s in pod["status"]["containerStatuses"])
 
 
-@pytest.mark.usefixtures("installed")
-def test_a_settings_change_rolls_the_pods_and_keeps_the_generated_secret() -> None:
-    deployment = f"{RELEASE}-bucketport" if "bucketport" not in RELEASE else RELEASE
-    before = kubectl_json("get", "deployment", deployment)["spec"]["template"]["metadata"]
-    secret_before = kubectl_json("get", "secret", deployment)["data"]
+def _upgrade(*args: str) -> None:
     subprocess.run(
         [
             helm_path(), "upgrade", RELEASE, str(ROOT / "helm" / "bucketport"),
-            "--namespace", NAMESPACE, "--reuse-values",
-            "--set", "config.logLevel=WARNING", "--wait", "--timeout", "5m",
+            "--namespace", NAMESPACE, "--reuse-values", *args, "--wait", "--timeout", "5m",
         ],
         check=True,
     )  # fmt: skip
+
+
+def _deployment_name() -> str:
+    return f"{RELEASE}-bucketport" if "bucketport" not in RELEASE else RELEASE
+
+
+@pytest.mark.usefixtures("installed")
+def test_a_settings_change_rolls_the_pods_and_keeps_the_tokens() -> None:
+    deployment = _deployment_name()
+    before = kubectl_json("get", "deployment", deployment)["spec"]["template"]["metadata"]
+    secret_before = kubectl_json("get", "secret", deployment)["data"]
+    _upgrade("--set", "config.logLevel=WARNING")
     after = kubectl_json("get", "deployment", deployment)
     annotations = after["spec"]["template"]["metadata"]["annotations"]
     assert annotations["checksum/config"] != before["annotations"]["checksum/config"]
-    assert kubectl_json("get", "secret", deployment)["data"] == secret_before, (
-        "the generated token and presign key survive an upgrade"
-    )
+    assert annotations["checksum/secret"] == before["annotations"]["checksum/secret"]
+    assert kubectl_json("get", "secret", deployment)["data"] == secret_before
     assert after["status"]["updatedReplicas"] == after["status"]["readyReplicas"]
+
+
+@pytest.mark.usefixtures("installed")
+def test_token_rotation_rolls_the_pods_and_helm_test_passes_with_the_new_token() -> None:
+    deployment = _deployment_name()
+    before = kubectl_json("get", "deployment", deployment)["spec"]["template"]["metadata"]
+    token = os.urandom(24).hex()
+    rotated = [{"name": "rotated", "token": token, "scopes": ["read", "write"]}]
+    _upgrade(f"--set-json=auth.tokens={json.dumps(rotated)}")
+    after = kubectl_json("get", "deployment", deployment)
+    annotations = after["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["checksum/secret"] != before["annotations"]["checksum/secret"]
+    assert after["status"]["updatedReplicas"] == after["status"]["readyReplicas"]
+    secret = kubectl_json("get", "secret", deployment)["data"]
+    assert json.loads(base64.b64decode(secret["tokens.json"])) == rotated, "the old token is gone"
+    subprocess.run(
+        [helm_path(), "test", RELEASE, "--namespace", NAMESPACE, "--timeout", "5m"], check=True
+    )

@@ -166,33 +166,35 @@ def test_bucket_and_object_actions_sit_on_their_resources() -> None:
 
 # --- GCS --------------------------------------------------------------------------------
 
-# (receiver, method) in the GCS adapter -> IAM permissions of the caller (Cloud Storage "IAM
-# permissions" reference: replacing an existing object needs storage.objects.delete besides
+# (class, receiver, method) in the GCS adapter -> IAM permissions of the caller (Cloud Storage
+# "IAM permissions" reference: replacing an existing object needs storage.objects.delete besides
 # storage.objects.create). Receivers: self._client (storage.Client), self._bucket (Bucket),
-# `blob` (Blob), self._http (the client's authorised session: media downloads and resumable
-# upload sessions, whose URL carries the authorisation), self._session (IamSigner: signBlob).
+# `blob` (Blob), `upload` (google-resumable-media ResumableUpload: `initiate` opens the
+# session, whose URL then authorises every piece), self._session (GcsStore: the authorised
+# session for media downloads and session cancels; _Deadline: the transport of the resumable
+# session's requests; IamSigner: signBlob).
 CREATE_OR_REPLACE = {"storage.objects.create", "storage.objects.delete"}
-GCS_PERMISSIONS: dict[tuple[str, str], set[str]] = {
-    ("client", "bucket"): set(),
-    ("client", "close"): set(),
-    ("client", "list_blobs"): {"storage.objects.list"},
-    ("bucket", "blob"): set(),
-    ("bucket", "get_blob"): {"storage.objects.get"},
-    ("blob", "create_resumable_upload_session"): CREATE_OR_REPLACE,
-    ("blob", "delete"): {"storage.objects.delete"},
-    ("blob", "generate_signed_url"): set(),  # signs locally through credentials.sign_bytes
-    ("blob", "patch"): {"storage.objects.update"},  # metadata of an uploaded object
-    ("blob", "upload_from_string"): CREATE_OR_REPLACE,
-    ("blob", "_set_properties"): set(),
-    ("http", "delete"): set(),  # cancels a resumable session
-    ("http", "get"): {"storage.objects.get"},  # media download
-    ("http", "mount"): set(),
-    ("http", "put"): set(),  # resumable session pieces
-    ("session", "post"): {"iam.serviceAccounts.signBlob"},  # IamSigner.sign_bytes
+GCS_PERMISSIONS: dict[tuple[str, str, str], set[str]] = {
+    ("GcsStore", "self._client", "bucket"): set(),
+    ("GcsStore", "self._client", "close"): set(),
+    ("GcsStore", "self._client", "list_blobs"): {"storage.objects.list"},
+    ("GcsStore", "self._bucket", "blob"): set(),
+    ("GcsStore", "self._bucket", "get_blob"): {"storage.objects.get"},
+    ("GcsStore", "blob", "delete"): {"storage.objects.delete"},
+    # signs locally through credentials.sign_bytes (IamSigner below)
+    ("GcsStore", "blob", "generate_signed_url"): set(),
+    ("GcsStore", "blob", "patch"): {"storage.objects.update"},  # metadata of an uploaded object
+    ("GcsStore", "blob", "upload_from_string"): CREATE_OR_REPLACE,
+    ("GcsStore", "upload", "initiate"): CREATE_OR_REPLACE,
+    ("GcsStore", "self._session", "delete"): set(),  # cancels a resumable session
+    ("GcsStore", "self._session", "get"): {"storage.objects.get"},  # media download
+    ("GcsStore", "self._session", "mount"): set(),
+    ("_Deadline", "self._session", "request"): set(),  # pieces of an initiated session
+    ("IamSigner", "self._session", "post"): {"iam.serviceAccounts.signBlob"},
 }
 # What a V4 signed URL of each presign method does, with the signer's rights.
 SIGNED_URL_PERMISSIONS = {"GET": {"storage.objects.get"}, "PUT": CREATE_OR_REPLACE}
-GCS_RECEIVERS = {"_client": "client", "_bucket": "bucket", "_http": "http", "_session": "session"}
+GCS_RECEIVERS = {"self._client", "self._bucket", "self._session", "blob", "upload"}
 
 
 def _receiver(node: ast.expr) -> str | None:
@@ -201,26 +203,29 @@ def _receiver(node: ast.expr) -> str | None:
         and isinstance(node.value, ast.Name)
         and node.value.id == "self"
     ):
-        return GCS_RECEIVERS.get(node.attr)
-    if isinstance(node, ast.Name) and node.id == "blob":
-        return "blob"
-    return None
+        name = f"self.{node.attr}"
+    elif isinstance(node, ast.Name):
+        name = node.id
+    else:
+        return None
+    return name if name in GCS_RECEIVERS else None
 
 
-def gcs_adapter_calls() -> set[tuple[str, str]]:
-    """(receiver, method) of every SDK and HTTP call service/storage/gcs.py makes."""
+def gcs_adapter_calls() -> set[tuple[str, str, str]]:
+    """(class, receiver, method) of every SDK and HTTP call service/storage/gcs.py makes."""
     tree = _tree(REPO / "service" / "storage" / "gcs.py")
     calls = set()
-    for node in ast.walk(tree):
-        target: ast.expr | None = None
-        if isinstance(node, ast.Call):
-            target = node.func
-            if isinstance(node.func, ast.Name) and node.func.id == "partial" and node.args:
-                target = node.args[0]
-        if isinstance(target, ast.Attribute):
-            receiver = _receiver(target.value)
-            if receiver is not None:
-                calls.add((receiver, target.attr))
+    for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
+        for node in ast.walk(cls):
+            target: ast.expr | None = None
+            if isinstance(node, ast.Call):
+                target = node.func
+                if isinstance(node.func, ast.Name) and node.func.id == "partial" and node.args:
+                    target = node.args[0]
+            if isinstance(target, ast.Attribute):
+                receiver = _receiver(target.value)
+                if receiver is not None:
+                    calls.add((cls.name, receiver, target.attr))
     return calls
 
 
@@ -248,7 +253,7 @@ def gcs_needed() -> tuple[set[str], set[str]]:
     assert not unmapped, f"map these GCS calls to IAM permissions in GCS_PERMISSIONS: {unmapped}"
     workload = set().union(*(GCS_PERMISSIONS[c] for c in calls))
     signer = set()
-    if ("blob", "generate_signed_url") in calls:
+    if ("GcsStore", "blob", "generate_signed_url") in calls:
         signer = set().union(*(SIGNED_URL_PERMISSIONS[m] for m in presign_methods()))
     return workload, signer
 
@@ -287,7 +292,12 @@ def _gcs_module_grants() -> tuple[set[str], set[str]]:
 
 def test_the_gcs_scan_finds_the_calls_it_should() -> None:
     calls = gcs_adapter_calls()
-    assert {("bucket", "get_blob"), ("client", "list_blobs"), ("blob", "delete")} <= calls
+    assert {
+        ("GcsStore", "self._bucket", "get_blob"),
+        ("GcsStore", "self._client", "list_blobs"),
+        ("GcsStore", "blob", "delete"),
+        ("IamSigner", "self._session", "post"),
+    } <= calls
     assert presign_methods() == {"GET", "PUT"}
 
 

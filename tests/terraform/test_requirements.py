@@ -165,7 +165,13 @@ def test_aws_github_oidc_is_scoped_to_the_repository(aws: Config) -> None:
     conditions = {unquote(c["variable"]): c for c in trust["condition"]}
     sub = conditions["${local.github_oidc_url}:sub"]
     assert expression(sub["values"]) == "local.github_subjects"
-    assert "repo:${var.github_repository}:ref:${ref}" in aws.locals["github_subjects"]
+    assert (
+        "repo:${var.github_repository}${local.github_ids}:ref:${ref}"
+        in aws.locals["github_subjects"]
+    )
+    ids = expression(aws.locals["github_ids"]) or ""
+    assert ":repository_owner_id:${var.github_repository_owner_id}" in ids
+    assert ":repository_id:${var.github_repository_id}" in ids
     assert conditions["${local.github_oidc_url}:aud"]["values"] == ['"sts.amazonaws.com"']
 
 

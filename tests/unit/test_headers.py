@@ -5,7 +5,7 @@ import pytest
 
 from service.api import headers as h
 from service.api.problems import ApiError
-from service.storage.base import ByteRange, InvalidRange
+from service.storage.base import ByteRange, ETags, InvalidRange
 
 
 @pytest.mark.parametrize(
@@ -64,13 +64,15 @@ def test_unsatisfiable_range(byte_range: ByteRange, size: int) -> None:
     ("header", "tags"),
     [
         (None, None),
-        ("*", ["*"]),
-        ('"abc"', ["abc"]),
-        ('W/"abc", "def"', ["abc", "def"]),
-        ("abc", ["abc"]),
+        ("*", ETags(any=True)),
+        (" * ", ETags(any=True)),
+        ('"abc"', ETags((("abc", False),))),
+        ('W/"abc", "def"', ETags((("abc", True), ("def", False)))),
+        ("abc", ETags((("abc", False),))),
+        ('"a",,""', ETags((("a", False),))),
     ],
 )
-def test_parse_etags(header: str | None, tags: list[str] | None) -> None:
+def test_parse_etags(header: str | None, tags: ETags | None) -> None:
     assert h.parse_etags(header) == tags
 
 

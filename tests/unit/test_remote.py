@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from service.storage.base import InvalidArgument, TooLarge
-from service.storage.remote import Namespace, decode_cursor, encode_cursor, parts, send_in_order
+from service.storage.remote import Namespace, decode_cursor, encode_cursor, parts, send_overlapped
 
 pytestmark = pytest.mark.anyio
 MIB = 1024 * 1024
@@ -90,7 +90,7 @@ def test_namespace_hides_the_base_prefix() -> None:
     assert Namespace("").name("k") == "k"
 
 
-async def test_send_in_order_overlaps_reading_and_sending() -> None:
+async def test_send_overlapped_overlaps_reading_and_sending() -> None:
     events: list[str] = []
     release, second_read = anyio.Event(), anyio.Event()
 
@@ -108,7 +108,7 @@ async def test_send_in_order_overlaps_reading_and_sending() -> None:
         events.append(f"sent {number}")
 
     async with anyio.create_task_group() as group:
-        group.start_soon(send_in_order, produce(), send)
+        group.start_soon(send_overlapped, produce(), send)
         await second_read.wait()
         assert "sent 0" not in events
         release.set()
@@ -118,7 +118,7 @@ async def test_send_in_order_overlaps_reading_and_sending() -> None:
 
 
 @pytest.mark.parametrize("where", ["reading", "sending"])
-async def test_send_in_order_raises_the_error_itself(where: str) -> None:
+async def test_send_overlapped_raises_the_error_itself(where: str) -> None:
     async def produce() -> AsyncGenerator[int, None]:
         yield 1
         if where == "reading":
@@ -130,4 +130,4 @@ async def test_send_in_order_raises_the_error_itself(where: str) -> None:
             raise InvalidArgument("sent")
 
     with pytest.raises(TooLarge if where == "reading" else InvalidArgument):
-        await send_in_order(produce(), send)
+        await send_overlapped(produce(), send)

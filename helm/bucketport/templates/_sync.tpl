@@ -11,19 +11,24 @@ app.kubernetes.io/component: sync
 {{- if or .Values.sync.cronJob.enabled .Values.sync.shardedJob.enabled }}true{{ end }}
 {{- end }}
 
-{{- /* Egress of every pod of the release that talks to the stores: the server and sync. */}}
+{{- /* Egress of every pod of the release that talks to the stores: the server and sync. Call
+with (dict "root" $ "urls" (list STORE_URL...)): the node-local credential endpoints follow them. */}}
 {{- define "bucketport.storeEgress" -}}
+{{- $np := .root.Values.networkPolicy -}}
 - ports:
     - port: 53
       protocol: UDP
     - port: 53
       protocol: TCP
-{{- if .Values.networkPolicy.egressHttps }}
+{{- if $np.egressHttps }}
 - ports:
     - port: 443
       protocol: TCP
 {{- end }}
-{{- with .Values.networkPolicy.extraEgress }}
+{{- with include "bucketport.identityEgress" . | fromYamlArray }}
+{{ toYaml . }}
+{{- end }}
+{{- with $np.extraEgress }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}

@@ -197,6 +197,36 @@ run "github_oidc_is_limited_to_the_repository" {
   }
 }
 
+run "github_trust_pins_ids_in_the_customized_sub" {
+  command = apply
+
+  variables {
+    github_repository_id       = "123456"
+    github_repository_owner_id = "7890"
+  }
+
+  assert {
+    condition = toset(one([
+      for c in data.aws_iam_policy_document.github_assume.statement[0].condition : c.values
+      if c.variable == "token.actions.githubusercontent.com:sub"
+      ])) == toset([
+      "repo:acme/bucketport:repository_owner_id:7890:repository_id:123456:ref:refs/heads/main",
+      "repo:acme/bucketport:repository_owner_id:7890:repository_id:123456:ref:refs/tags/v*",
+    ])
+    error_message = "With the IDs the role must trust only subjects that carry them."
+  }
+}
+
+run "github_ids_come_in_pairs" {
+  command = plan
+
+  variables {
+    github_repository_id = "123456"
+  }
+
+  expect_failures = [aws_iam_role.github]
+}
+
 run "existing_github_oidc_provider" {
   command = apply
 

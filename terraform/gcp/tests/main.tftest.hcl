@@ -164,7 +164,7 @@ run "github_provider_is_limited_to_the_repository" {
   command = apply
 
   assert {
-    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'acme/bucketport' && (assertion.sub == 'repo:acme/bucketport:ref:refs/heads/main' || assertion.sub.startsWith('repo:acme/bucketport:ref:refs/tags/v'))"
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'acme/bucketport' && (assertion.ref == 'refs/heads/main' || assertion.ref.startsWith('refs/tags/v'))"
     error_message = "The pool provider must accept only this repository's allowed refs."
   }
 
@@ -240,7 +240,7 @@ run "github_trust_pins_repository_and_owner_ids" {
   }
 
   assert {
-    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'acme/bucketport' && assertion.repository_id == '123456' && assertion.repository_owner_id == '7890' && (assertion.sub == 'repo:acme/bucketport:ref:refs/heads/main' || assertion.sub.startsWith('repo:acme/bucketport:ref:refs/tags/v'))"
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'acme/bucketport' && assertion.repository_id == '123456' && assertion.repository_owner_id == '7890' && (assertion.ref == 'refs/heads/main' || assertion.ref.startsWith('refs/tags/v'))"
     error_message = "With the IDs given, the provider must check them too."
   }
 }

@@ -9,7 +9,7 @@ locals {
   # adapter's code:
   #   get_blob, media download                     -> storage.objects.get
   #   list_blobs (listing, readiness)              -> storage.objects.list
-  #   upload_from_string, resumable upload session -> storage.objects.create, and
+  #   upload_from_string, resumable initiate       -> storage.objects.create, and
   #                                                   storage.objects.delete to replace a key
   #   blob.delete                                  -> storage.objects.delete
   #   blob.patch (SHA-256 metadata after upload)   -> storage.objects.update

@@ -1,0 +1,35 @@
+"""docs/api.md against the code: the error-code table lists exactly the codes the service sends,
+with their statuses."""
+
+from __future__ import annotations
+
+import re
+
+from tests.docs.facts import REPO, error_codes
+
+API = (REPO / "docs" / "api.md").read_text()
+# Codes in the source that never reach a client as a problem: NotModified becomes a bare 304,
+# and StorageError is the base class every raised error refines.
+NOT_PROBLEMS = {"not_modified", "storage_error"}
+
+
+def documented() -> dict[str, set[int]]:
+    section = API.split("## Error codes", 1)[1]
+    rows = re.findall(r"^\| `(\w+)` \| ([\d, ]+) \|", section, re.MULTILINE)
+    return {code: {int(s) for s in statuses.split(",")} for code, statuses in rows}
+
+
+def test_error_table_lists_every_code_with_its_statuses() -> None:
+    in_code = {code: statuses for code, statuses in error_codes().items()}
+    for code in NOT_PROBLEMS:
+        in_code.pop(code, None)
+    assert documented() == in_code
+
+
+def test_the_code_reader_sees_each_kind_of_source() -> None:
+    codes = error_codes()
+    assert codes["insufficient_scope"] == {403}  # ApiError(403, "...") in api/auth.py
+    assert codes["draining"] == {503}  # problem(503, "...") in api/system.py
+    assert codes["method_not_allowed"] == {405}  # the {status: code} mapping in api/problems.py
+    assert codes["invalid_key"] == {400}  # a storage error class, through the status mapping
+    assert codes["client_disconnected"] == {499}  # a module constant as the code
