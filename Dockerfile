@@ -1,12 +1,12 @@
 # syntax=docker/dockerfile:1
 # bucketport: one image for every backend (S3, GCS, local disk).
 # The base must be the same in both stages: the virtualenv's python links to the base's interpreter.
-# Sandboxes without a registry build with --build-arg BASE_IMAGE=localhost/python-base:bookworm
-# (deploy/container/base-image makes it from Debian packages).
-ARG BASE_IMAGE=python:3.13-slim
+# Pinned by digest where Dependabot sees it; the tag's Python is the one in .python-version (a test
+# checks). Sandboxes without a registry replace it: `buildah bud --from localhost/python-base:bookworm`
+# (make image; deploy/container/base-image makes that stand-in from Debian packages).
+FROM python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b AS base
 
-FROM ${BASE_IMAGE} AS builder
-ARG UV_VERSION=0.9.13
+FROM base AS builder
 ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON=python3 \
@@ -16,10 +16,12 @@ ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
-# uv from PyPI, kept out of the runtime stage. pip and uv trust the system CA store, so a build
-# behind a TLS-inspecting proxy works when the host mounts its bundle there (make image does).
+# uv from PyPI at the version of deploy/requirements-uv.txt, kept out of the runtime stage. pip and
+# uv trust the system CA store, so a build behind a TLS-inspecting proxy works when the host mounts
+# its bundle there (make image does).
+COPY deploy/requirements-uv.txt /tmp/requirements-uv.txt
 RUN python3 -m venv /opt/uv \
-    && /opt/uv/bin/pip install --no-cache-dir --quiet "uv==${UV_VERSION}"
+    && /opt/uv/bin/pip install --no-cache-dir --quiet --requirement /tmp/requirements-uv.txt
 WORKDIR /src
 # dependencies first: this layer is reused until uv.lock changes
 COPY pyproject.toml uv.lock ./
@@ -38,7 +40,7 @@ ARG BOTOCORE_SERVICES="s3 sts sso sso-oidc signin"
 RUN find /opt/venv/lib/python3*/site-packages/botocore/data -mindepth 1 -maxdepth 1 -type d \
       $(printf '! -name %s ' ${BOTOCORE_SERVICES}) -exec rm -r {} +
 
-FROM ${BASE_IMAGE}
+FROM base
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
 ARG SOURCE=https://github.com/bucketport/bucketport

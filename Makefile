@@ -5,10 +5,19 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
-UV_VERSION ?= 0.9.13
+# One Python version (.python-version: CI and the Dockerfile's base use it too). Where this machine
+# lacks it, any python3 >= 3.11 will do: uv never downloads an interpreter for us.
+PYTHON_VERSION := $(strip $(file < .python-version))
+# (The real executable, not a shim such as pyenv's: uv matches the .venv's interpreter by path.)
+PYTHON ?= $(shell python$(PYTHON_VERSION) -c 'import sys; print(sys.executable)' 2>/dev/null \
+  || python3 -c 'import sys; print(sys.executable)')
+PYTHON := $(PYTHON)
+export UV_PYTHON ?= $(PYTHON)
+# One uv version: deploy/requirements-uv.txt (the Dockerfile and CI's setup-uv read it too)
+UV_REQUIREMENTS := deploy/requirements-uv.txt
 TOOLS := $(CURDIR)/.tools
-UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bootstrap/bin/uv)
+UV_PINNED := $(shell sed -n 's/^uv==//p' $(UV_REQUIREMENTS))
+UV := $(if $(filter $(UV_PINNED),$(word 2,$(shell uv --version 2>/dev/null))),$(shell command -v uv),$(TOOLS)/bootstrap/bin/uv)
 RUN := $(UV) run --frozen
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -19,11 +28,11 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(TOOLS)/bootstrap/bin/uv:
+$(TOOLS)/bootstrap/bin/uv: $(UV_REQUIREMENTS)
 	$(PYTHON) -m venv $(TOOLS)/bootstrap
-	$(TOOLS)/bootstrap/bin/pip install --quiet --disable-pip-version-check "uv>=$(UV_VERSION)"
+	$(TOOLS)/bootstrap/bin/pip install --quiet --disable-pip-version-check --requirement $<
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
+.venv/.synced: pyproject.toml uv.lock .python-version | $(UV)
 	$(UV) sync --frozen --all-groups
 	@touch $@
 
@@ -70,9 +79,9 @@ env-example: install ## Regenerate .env.example (every setting with its default)
 	$(RUN) python -m deploy.env_example
 
 .PHONY: rename
-rename: install ## Give a fork its own name: make rename NAME=acme-files
-	@test -n "$(NAME)" || { echo "usage: make rename NAME=acme-files" >&2; exit 2; }
-	$(RUN) python deploy/rename.py $(NAME)
+rename: install ## Give a fork its own name: make rename NAME=acme-files [OWNER=your-github-owner]
+	@test -n "$(NAME)" || { echo "usage: make rename NAME=acme-files [OWNER=acme]" >&2; exit 2; }
+	$(RUN) python deploy/rename.py $(NAME) $(if $(OWNER),--owner $(OWNER))
 	$(UV) lock
 	@rm -f .venv/.synced
 
@@ -102,10 +111,13 @@ run-gcs: install ## Serve against a local GCS (fake-gcs-server, fresh bucket), a
 	$(RUN) python deploy/local/run_emulated.py gcs --host $(HOST) --port $(PORT)
 
 # ---- Container image: buildah/podman here, docker buildx in GitHub Actions (issue 4) ----------
-# BASE_IMAGE defaults to a python:slim stand-in made once from Debian packages (no registry here);
-# pass BASE_IMAGE=python:3.13-slim where a registry is reachable. The host's CA bundle is mounted
-# into build steps only (never committed to a layer) so builds behind a TLS-inspecting proxy work.
+# The Dockerfile pins its base (python:X-slim@sha256:…). No registry answers here, so BASE_IMAGE
+# defaults to a stand-in made once from Debian packages and replaces the pinned base (buildah
+# --from); `make image BASE_IMAGE=` builds on the pinned base where a registry is reachable (GitHub).
+# The host's CA bundle is mounted into build steps only (never committed to a layer) so builds
+# behind a TLS-inspecting proxy work.
 LOCAL_BASE_IMAGE := localhost/python-base:bookworm
+PINNED_BASE_IMAGE := $(shell sed -n 's/^FROM \([^ ]*\) AS base$$/\1/p' Dockerfile)
 BASE_IMAGE ?= $(LOCAL_BASE_IMAGE)
 HOST_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 CONTAINER := $(CURDIR)/deploy/container
@@ -124,7 +136,7 @@ endif
 	@mkdir -p build
 	$(CONTAINER)/buildah bud --quiet --isolation chroot --layers \
 	  $(if $(HOST_CA_BUNDLE),--volume $(HOST_CA_BUNDLE):/etc/ssl/certs/ca-certificates.crt:ro) \
-	  --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+	  --from $(or $(BASE_IMAGE),$(PINNED_BASE_IMAGE)) \
 	  --build-arg VERSION=$(IMAGE_VERSION) --build-arg REVISION=$(IMAGE_REVISION) \
 	  --tag $(IMAGE) . >build/image.log 2>&1 || { tail -n 40 build/image.log; exit 1; }
 	@echo "built $(IMAGE) (log: build/image.log)"
@@ -132,11 +144,12 @@ endif
 .PHONY: image-test
 image-test: install image ## hadolint, then run the image hardened against local disk, S3 (moto), GCS (fake-gcs-server)
 	$(RUN) hadolint Dockerfile
-	IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) $(RUN) pytest -m image tests/container $(PYTEST_ARGS)
+	IMAGE=$(IMAGE) BASE_IMAGE=$(or $(BASE_IMAGE),$(PINNED_BASE_IMAGE)) \
+	  $(RUN) pytest -m image tests/container $(PYTEST_ARGS)
 
 # ---- Helm chart (helm/bucketport, deploy/values-*.yaml, tests/chart) ----
 CHART := helm/bucketport
-HELM ?= $(shell command -v helm 2>/dev/null || echo $(TOOLS)/helm/helm)
+HELM ?= $(shell deploy/bin/ensure-tools --which helm)
 README_GENERATOR := $(TOOLS)/npm/node_modules/.bin/readme-generator
 
 .PHONY: chart-tools

@@ -43,6 +43,33 @@ def check_version(tag: str) -> list[str]:
             if value != wanted]  # fmt: skip
 
 
+def _set(text: str, pattern: str, value: str) -> str:
+    updated, count = re.subn(pattern, lambda m: m.group(1) + value, text, count=1, flags=re.M)
+    if count != 1:
+        raise SystemExit(f"release: no line matches {pattern!r}")
+    return updated
+
+
+def chart_image(repository: str, tag: str, digest: str, source: str) -> None:
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise SystemExit(f"release: {digest!r} is not an image digest")
+    values = chart_dir() / "values.yaml"
+    text = values.read_text()
+    block = re.search(r"^image:\n(?:[ #].*\n|\n)+", text, re.M)
+    if not block:
+        raise SystemExit("release: values.yaml has no image block")
+    image = block.group()
+    image = _set(image, r"^(  repository: ).*$", repository)
+    image = _set(image, r"^(  tag: ).*$", f'"{tag}"')
+    image = _set(image, r"^(  digest: ).*$", f'"{digest}"')
+    values.write_text(text[: block.start()] + image + text[block.end() :])
+
+    chart = chart_dir() / "Chart.yaml"
+    text = chart.read_text().replace(chart_field("home"), source)
+    text = _set(text, r"^(\s+image: ).*$", f"{repository}:{tag}@{digest}")
+    chart.write_text(text)
+
+
 def main(argv: list[str]) -> int:
     match argv:
         case ["check-version", tag]:
@@ -50,6 +77,9 @@ def main(argv: list[str]) -> int:
             for line in problems:
                 print(f"release: {line}", file=sys.stderr)
             return 1 if problems else 0
+        case ["chart-image", repository, tag, digest, source]:
+            chart_image(repository, tag, digest, source)
+            return 0
         case _:
             print(__doc__, file=sys.stderr)
             return 2

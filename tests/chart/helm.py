@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,9 +36,10 @@ Render = Callable[..., list[Manifest]]
 
 
 def helm_path() -> str:
-    """helm from PATH, else the copy deploy/bin/ensure-tools unpacks into .tools."""
-    subprocess.run([ROOT / "deploy" / "bin" / "ensure-tools", "helm"], check=True)
-    return shutil.which("helm") or str(ROOT / ".tools" / "helm" / "helm")
+    """The pinned helm: on PATH at that version, else the copy ensure-tools unpacks into .tools."""
+    script = ROOT / "deploy" / "bin" / "ensure-tools"
+    found = subprocess.run([script, "--which", "helm"], capture_output=True, text=True, check=True)
+    return found.stdout.strip()
 
 
 def helm_args(values: Iterable[Path] = (), settings: dict[str, Any] | None = None) -> list[str]:

@@ -74,3 +74,11 @@ def test_a_failed_helm_test_fails_the_script_and_shows_the_pods(tmp_path: Path) 
     assert result.returncode != 0
     assert "e2e: failed" in result.stderr
     assert any(call.startswith("kubectl -n bucketport describe pods") for call in calls)
+
+
+def test_another_chart_and_values_file_can_be_installed(tmp_path: Path) -> None:
+    # deploy/kind/upgrade-from-previous.sh installs the previous release's chart this way
+    _, calls = run_e2e(tmp_path, CHART="/old/helm/chart", VALUES="/old/values-kind.yaml")
+    upgrade = next(call for call in calls if call.startswith("helm upgrade"))
+    assert "--install bucketport /old/helm/chart" in upgrade
+    assert "--values /old/values-kind.yaml" in upgrade

@@ -5,6 +5,7 @@ actionlint, shellcheck and zizmor run in `make lint`.)"""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.chart.helm import helm_path
 from tests.ci.run_steps import run_steps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +49,6 @@ def test_every_run_step_runs_in_bash(path: Path) -> None:
     workflow = yaml.safe_load(path.read_text())
     assert workflow["defaults"]["run"]["shell"] == "bash"
     steps = list(run_steps(path))
-    assert steps
     assert [f"{s.job} / {s.name}" for s in steps if s.shell != "bash"] == []
 
 
@@ -100,3 +101,80 @@ def test_least_privilege(path: Path) -> None:
         for step in job.get("steps", []):
             if str(step.get("uses", "")).startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False, name
+
+
+def test_release_packages_the_chart_with_the_image_it_pushed(tmp_path: Path) -> None:
+    """A fork's published chart must name the fork's image, tag and digest, and its source."""
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    shutil.copytree(ROOT / "helm", tmp_path / "helm")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(ROOT / "deploy/release.py", tmp_path / "deploy")
+    digest = "sha256:" + "ab" * 32
+    subprocess.run(
+        [sys.executable, tmp_path / "deploy/release.py", "chart-image", "ghcr.io/acme/files",
+         "1.2.3", digest, "https://github.com/acme/files"],
+        check=True,
+    )  # fmt: skip
+    chart = yaml.safe_load((tmp_path / "helm" / name / "Chart.yaml").read_text())
+    assert chart["home"] == "https://github.com/acme/files"
+    assert chart["sources"] == ["https://github.com/acme/files"]
+    images = yaml.safe_load(chart["annotations"]["artifacthub.io/images"])
+    assert images[0]["image"] == f"ghcr.io/acme/files:1.2.3@{digest}"
+    rendered = subprocess.run(
+        [helm_path(), "template", "r", tmp_path / "helm" / name, "--set", "auth.enabled=false"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    docs = [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+    [deployment] = [doc for doc in docs if doc["kind"] == "Deployment"]
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert {c["image"] for c in containers} == {f"ghcr.io/acme/files@{digest}"}
+
+
+def test_each_tool_version_is_pinned_once() -> None:
+    python = (ROOT / ".python-version").read_text().strip()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    [base] = re.findall(r"^FROM (\S+) AS base$", dockerfile, re.M)
+    assert re.fullmatch(rf"python:{re.escape(python)}-slim@sha256:[0-9a-f]{{64}}", base)
+    assert "--requirement /tmp/requirements-uv.txt" in dockerfile
+    assert re.fullmatch(r"uv==\d+\.\d+\.\d+", (ROOT / "deploy/requirements-uv.txt").read_text()
+                        .splitlines()[-1])  # fmt: skip
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(file < .python-version)" in makefile
+    assert "UV_REQUIREMENTS := deploy/requirements-uv.txt" in makefile
+    for name in ("ci.yml", "release.yml"):
+        for job in load(name)["jobs"].values():
+            for step in job.get("steps", []):
+                uses = str(step.get("uses", ""))
+                if uses.startswith("astral-sh/setup-uv@"):
+                    assert step["with"]["version-file"] == "deploy/requirements-uv.txt"
+                if uses.startswith("actions/setup-python@"):
+                    assert step["with"]["python-version-file"] == ".python-version"
+                if uses.startswith("azure/setup-helm@"):
+                    assert step["with"]["version"] == "${{ steps.tools.outputs.helm }}"
+
+
+def test_kind_runs_the_charts_oldest_kubernetes_and_a_newest() -> None:
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    chart = yaml.safe_load((ROOT / "helm" / name / "Chart.yaml").read_text())
+    floor = re.match(r">=(\d+\.\d+)", chart["kubeVersion"])
+    assert floor
+    kind = load("ci.yml")["jobs"]["kind"]
+    nodes = [entry["node_image"] for entry in kind["strategy"]["matrix"]["include"]]
+    minors = sorted(tuple(map(int, re.findall(r":v(\d+)\.(\d+)\.", n)[0])) for n in nodes)
+    assert minors[0] == tuple(map(int, floor.group(1).split(".")))
+    assert minors[-1] > minors[0]
+    assert all("@sha256:" in node for node in nodes)
+
+
+def test_ci_ok_needs_every_job_and_only_prs_cancel() -> None:
+    ci = load("ci.yml")
+    jobs = ci["jobs"]
+    assert set(jobs["ci-ok"]["needs"]) == set(jobs) - {"ci-ok"}
+    assert jobs["ci-ok"]["if"] == "always()"
+    assert ci["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    for name in ("ci.yml", "release.yml", "security.yml"):
+        for job_name, job in load(name)["jobs"].items():
+            assert "uses" in job or job.get("timeout-minutes"), f"{name} {job_name}"

@@ -4,6 +4,7 @@ with their statuses."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.docs.facts import REPO, error_codes
 
@@ -33,3 +34,24 @@ def test_the_code_reader_sees_each_kind_of_source() -> None:
     assert codes["method_not_allowed"] == {405}  # the {status: code} mapping in api/problems.py
     assert codes["invalid_key"] == {400}  # a storage error class, through the status mapping
     assert codes["client_disconnected"] == {499}  # a module constant as the code
+
+
+# Backticked one-segment paths in the docs that name a filesystem directory, not a route.
+FILESYSTEM_PATHS = {"/tmp"}
+
+
+def test_every_service_path_the_docs_name_answers(tmp_path: Path) -> None:
+    """`/redoc` was documented while the app turns ReDoc off: a reader got 404."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    texts = [(REPO / "README.md").read_text()]
+    texts += [path.read_text() for path in sorted((REPO / "docs").glob("*.md"))]
+    named = {p for text in texts for p in re.findall(r"`(?:GET )?(/[a-z][a-z.]*)`", text)}
+    app = create_app(Settings(auth_enabled=False, storage_url=f"file://{tmp_path}"))
+    with TestClient(app) as client:
+        missing = {p for p in named - FILESYSTEM_PATHS if client.get(p).status_code != 200}
+    assert named - FILESYSTEM_PATHS >= {"/docs", "/healthz", "/readyz", "/metrics", "/version"}
+    assert missing == set()

@@ -28,8 +28,8 @@ resource "helm_release" "this" {
   timeout         = var.timeout_seconds
   max_history     = 10
 
-  # The cloud wiring comes last so that environment files (deploy/values-*.yaml, whose
-  # bucket and repository are placeholders) cannot point the release elsewhere.
+  # The cloud wiring comes last so that nothing in extra_values (deploy/values-*.yaml, the
+  # tokens) can point the release at another bucket, image or identity.
   values = concat(var.extra_values, [module.values.yaml])
 
   set = [for k, v in var.set_values : { name = k, value = v }]

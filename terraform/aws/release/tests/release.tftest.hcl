@@ -11,7 +11,14 @@ mock_provider "aws" {
 
 mock_provider "helm" {}
 
-mock_provider "kubernetes" {}
+# kubernetes_manifest's `object` is dynamically typed: mocks cannot invent a value for it.
+mock_provider "kubernetes" {
+  mock_resource "kubernetes_manifest" {
+    defaults = {
+      object = { apiVersion = "eks.amazonaws.com/v1", kind = "IngressClassParams" }
+    }
+  }
+}
 
 # What `terraform output -json release_inputs` of the first stage gives with its defaults.
 variables {
