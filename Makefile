@@ -22,6 +22,7 @@ RUN := $(UV) run --frozen
 HOST ?= 127.0.0.1
 PORT ?= 8000
 IMAGE ?= localhost/bucketport:dev
+MUTATION_JOBS ?= 2
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 .PHONY: help
@@ -185,6 +186,12 @@ bench: install bench-tools ## Full benchmarks vs baselines: table, bench/results
 .PHONY: bench-quick
 bench-quick: install bench-tools ## The same metrics with smaller sizes (under 2 minutes): bench/results/quick.*
 	$(RUN) python -m bench run --quick
+
+.PHONY: mutation
+mutation: install ## Mutation testing (mutmut) of the security-relevant modules; fails under 90% (docs/testing.md)
+	rm -rf mutants
+	$(RUN) mutmut run --max-children $(MUTATION_JOBS)
+	$(RUN) python -m tests.mutation
 
 .PHONY: drills
 drills: install ## Slow failure drills: dying and slow stores, SIGTERM, fuzzing (pytest -m drill)

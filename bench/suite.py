@@ -176,23 +176,28 @@ def local_transfers(bench: Bench) -> dict[str, Metric]:
 # -- cloud stores --------------------------------------------------------------------------
 
 
-def _s3_direct(endpoint: str) -> tuple[Callable[[str, Path], None], Callable[[str], int]]:
+def s3_client(endpoint: str) -> Any:
+    """boto3 straight to the emulator, with the service's own settings: checksums only where S3
+    requires them, path-style addressing."""
     import boto3
     from botocore.config import Config
 
-    client = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
         region_name=AWS_ENV["AWS_DEFAULT_REGION"],
-        # The service's own settings: checksums only where S3 requires them.
         config=Config(
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             s3={"addressing_style": "path"},
         ),
     )
+
+
+def _s3_direct(endpoint: str) -> tuple[Callable[[str, Path], None], Callable[[str], int]]:
+    client = s3_client(endpoint)
 
     def put(key: str, path: Path) -> None:
         with path.open("rb") as body:

@@ -10,8 +10,8 @@ One timer per connection, in turn:
 - idle: a new connection must send its first byte within `idle_timeout`;
 - head: from its first byte, the head must be complete within `header_timeout` (408);
 - body: while a body is expected, some of it must arrive every `body_timeout`, unless the app
-  itself has stopped reading (flow control); otherwise the connection is dropped, the app sees a
-  disconnect and the upload is abandoned with nothing stored;
+  itself is not reading (flow control, or no 100 Continue sent yet); otherwise the connection is
+  dropped, the app sees a disconnect and the upload is abandoned with nothing stored;
 - between requests: uvicorn's own keep-alive timer (`keep_alive_seconds`).
 At `max_connections` a new connection closes the one that has waited longest for a request; if
 none is waiting, the newcomer gets 503 and is closed.
@@ -34,8 +34,10 @@ from service.settings import Settings
 logger = logging.getLogger("bucketport.connections")
 HEAD_END = b"\r\n\r\n"
 LINGER_SECONDS = 2.0
-"""After refusing a head, read and drop what the client still sends for this long, so it can
-read the answer (closing with unread data would reset the connection and lose the answer)."""
+LINGER_BYTES = 1024 * 1024
+"""After refusing a head, read and drop what the client still sends, for up to this long and this
+much, so it can read the answer (closing with unread data resets the connection, and the answer
+is lost). A client that sends more (a multi-megabyte head) is cut off."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._body_seen = 0.0
         self._refusal: bytes | None = None
         self._lingering = False
+        self._discarded = 0
 
     # -- connection -----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -132,6 +135,9 @@ class GuardedProtocol(HttpToolsProtocol):
     # -- bytes in -------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
         if self._lingering:
+            self._discarded += len(data)
+            if self._discarded > LINGER_BYTES:
+                self.transport.close()
             return
         self.waiting.pop(self, None)
         if self._in_head:
@@ -229,7 +235,10 @@ class GuardedProtocol(HttpToolsProtocol):
     def _watch_body(self) -> None:
         self._timer = None
         now = self.loop.time()
-        if self.flow.read_paused:  # the app is not reading: not the client's doing
+        waiting_for_app = self.flow.read_paused or (
+            self.cycle is not None and self.cycle.waiting_for_100_continue
+        )
+        if waiting_for_app:  # the app is not reading (yet): not the client's doing
             self._body_seen = now
         quiet = now - self._body_seen
         if quiet < self.limits.body_timeout:

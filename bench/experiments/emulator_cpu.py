@@ -20,7 +20,6 @@ from typing import Any
 
 import psutil
 
-from tests.fixtures.cloud import AWS_ENV
 from tests.fixtures.emulators import Emulator
 
 MIB = 1024 * 1024
@@ -46,21 +45,9 @@ def measure(emulator: Emulator, cases: dict[str, Callable[[], object]], rounds: 
 
 
 def s3_cases(url: str, data: bytes) -> dict[str, Callable[[], object]]:
-    import boto3
-    from botocore.config import Config
+    from bench.suite import s3_client
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=url,
-        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-        region_name=AWS_ENV["AWS_DEFAULT_REGION"],
-        config=Config(
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            s3={"addressing_style": "path"},
-        ),
-    )
+    client = s3_client(url)
     part = 8 * MIB
 
     def multipart() -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -110,15 +109,17 @@ async def authenticate(request: Request, credentials: BearerDep) -> Principal:
 AuthDep = Annotated[Principal, Depends(authenticate)]
 
 
-def require(scope: Scope) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    """A dependency that admits an authenticated principal holding `scope`."""
-
-    async def dependency(principal: AuthDep) -> Principal:
-        principal.check(scope)
-        return principal
-
-    return dependency
+# Two plain functions rather than one made per scope at import time: the scope check then runs,
+# and can be tested (and mutated), on every request.
+async def require_read(principal: AuthDep) -> Principal:
+    principal.check("read")
+    return principal
 
 
-ReadDep = Annotated[Principal, Depends(require("read"))]
-WriteDep = Annotated[Principal, Depends(require("write"))]
+async def require_write(principal: AuthDep) -> Principal:
+    principal.check("write")
+    return principal
+
+
+ReadDep = Annotated[Principal, Depends(require_read)]
+WriteDep = Annotated[Principal, Depends(require_write)]

@@ -30,6 +30,7 @@ MAX_METADATA_BYTES = 2048
 BEYOND_ANY_SIZE = 2**63 - 1
 """Larger than any object on any backend (S3 and GCS cap objects at 5 TiB)."""
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_QUOTED = re.compile(r'"([^"]*)"')
 _META_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # RFC 9110 §8.3.1, ASCII only; OWS is spaces and tabs, a quoted value holds no control character.
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -43,7 +44,7 @@ def check_query(raw: bytes) -> None:
     """Refuse a query string with a value that is not valid UTF-8 (InvalidKey for `prefix`),
     which Starlette would otherwise decode leniently into U+FFFD."""
     for pair in raw.split(b"&"):
-        name, _, value = pair.replace(b"+", b" ").partition(b"=")
+        name, _, value = pair.partition(b"=")  # a '+' (a space) never changes validity
         try:
             decode_wire(value)
         except InvalidKey as exc:
@@ -103,6 +104,12 @@ def parse_http_date(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _if_range(value: str) -> str | datetime | None:
+    """A strong ETag (without quotes) or a date; None for what never matches (a weak tag)."""
+    tag = _QUOTED.fullmatch(value)
+    return tag.group(1) if tag else parse_http_date(value)
+
+
 def read_conditions(
     *,
     if_match: str | None = None,
@@ -112,19 +119,12 @@ def read_conditions(
     if_range: str | None = None,
 ) -> ReadConditions:
     """The preconditions of a GET or HEAD from their headers (RFC 9110 §13.1)."""
-    validator: str | datetime | None = None
-    if if_range is not None:
-        value = if_range.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            validator = value[1:-1]  # a strong tag; a weak one (W/"…") never matches
-        elif not value.startswith("W/"):
-            validator = parse_http_date(value)
     return ReadConditions(
         if_match=parse_etags(if_match),
         if_none_match=parse_etags(if_none_match),
         if_modified_since=parse_http_date(if_modified_since),
         if_unmodified_since=parse_http_date(if_unmodified_since),
-        if_range=validator,
+        if_range=None if if_range is None else _if_range(if_range.strip()),
         if_range_present=if_range is not None,
     )
 

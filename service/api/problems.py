@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from service.observability.metrics import CLIENT_GONE
 from service.storage import base as storage
 
 PROBLEM_JSON = "application/problem+json"
-CLIENT_GONE = "client_disconnected"
 logger = logging.getLogger("bucketport.errors")
 
 STATUS_BY_ERROR: dict[type[storage.StorageError], int] = {
@@ -113,6 +113,12 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def _context(request: Request, code: str) -> dict[str, str | None]:
+    """Log fields of an error line: its code, and the request id the client got back, so the
+    line (a traceback for a 500) is found by the id the client reports."""
+    return {"code": code, "request_id": request.scope.get("state", {}).get("request_id")}
+
+
 def install(app: FastAPI) -> None:
     """Answer every error, expected or not, with problem+json."""
 
@@ -123,7 +129,7 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, storage.InvalidRange):
             headers = {"Content-Range": f"bytes */{exc.size}"}
         if status >= 500:
-            logger.warning("storage error: %s", exc.detail, extra={"code": exc.code})
+            logger.warning("storage error: %s", exc.detail, extra=_context(request, exc.code))
         return problem(status, exc.code, exc.detail, headers)
 
     @app.exception_handler(ApiError)
@@ -160,11 +166,21 @@ def install(app: FastAPI) -> None:
         # The client's doing, not ours: no traceback, and its own status in logs and metrics
         # (499, as nginx counts it). Nobody will read this answer.
         logger.info(
-            "client disconnected before the request body ended", extra={"code": CLIENT_GONE}
+            "client disconnected before the request body ended",
+            extra=_context(request, CLIENT_GONE),
         )
         return problem(499, CLIENT_GONE, "The client closed the connection mid-request.")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error", exc_info=exc)
-        return problem(500, "internal_error", "An unexpected error occurred; see the service log.")
+        context = _context(request, "internal_error")
+        logger.exception("unhandled error", exc_info=exc, extra=context)
+        # Starlette answers this from outside the request middleware, which never sees the
+        # response: send the id here, so the client can quote it.
+        request_id = context["request_id"]
+        return problem(
+            500,
+            "internal_error",
+            "An unexpected error occurred; see the service log.",
+            {"X-Request-ID": request_id} if request_id else None,
+        )

@@ -14,6 +14,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
+from starlette.requests import ClientDisconnect
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
@@ -34,6 +35,8 @@ from service.storage.base import (
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
+CLIENT_GONE = "client_disconnected"
+"""The code, in logs and metrics, of a request whose client went away before its body ended."""
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -100,6 +103,10 @@ class InstrumentedStore:
             return await call
         except StorageError as exc:
             self._metrics.storage_errors.labels(self.backend, operation, exc.code).inc()
+            raise
+        except ClientDisconnect:
+            # The body stopped because the client went away: not the store's failure.
+            self._metrics.storage_errors.labels(self.backend, operation, CLIENT_GONE).inc()
             raise
         except Exception:
             self._metrics.storage_errors.labels(self.backend, operation, "internal").inc()

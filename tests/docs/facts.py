@@ -50,15 +50,18 @@ def error_codes() -> dict[str, set[int]]:
     """
     codes: dict[str, set[int]] = {}
     storage_status = _storage_statuses()
-    for path in sorted(SERVICE.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        constants = {
-            target.id: node.value.value
-            for node in tree.body
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-            for target in node.targets
-            if isinstance(target, ast.Name) and isinstance(node.value.value, str)
-        }
+    trees = [ast.parse(path.read_text(), str(path)) for path in sorted(SERVICE.rglob("*.py"))]
+    # Module-level string constants of the whole package: a code may be imported from the
+    # module that defines it (CLIENT_GONE lives with the metrics, problems.py sends it).
+    constants = {
+        target.id: node.value.value
+        for tree in trees
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name) and isinstance(node.value.value, str)
+    }
+    for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and len(node.args) >= 2:
                 status, code = node.args[0], _code_literal(node.args[1], constants)

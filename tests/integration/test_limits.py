@@ -222,6 +222,8 @@ def assert_counted_as_client_disconnect(server: LiveServer) -> None:
     metrics = httpx.get(f"{server.url}/metrics").text
     assert 'method="PUT",route="/v1/objects/{key:key}",status="499"' in metrics
     assert 'status="500"' not in metrics
+    assert 'code="client_disconnected",operation="put"' in metrics
+    assert 'code="internal"' not in metrics
 
 
 def test_a_client_that_disconnects_mid_upload_is_logged_as_499(capped: LiveServer) -> None:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -175,3 +176,22 @@ def test_cors_is_off_unless_configured(
         response = cors_client.options("/v1/objects/k", headers=preflight)
         assert response.headers["access-control-allow-origin"] == "https://app.example"
         assert cors_client.delete("/v1/objects/k", headers=AUTH_W).status_code == 204
+
+
+def test_an_unexpected_error_is_logged_under_the_request_id_sent_back(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/api.md: for a 500, "the log has the traceback under the same request id"."""
+    app = create_app(make_settings())
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level("INFO"):
+        response = client.get("/boom")
+    assert_problem(response, 500, "internal_error")
+    errors = [r for r in caplog.records if r.name == "bucketport.errors"]
+    assert [(r.exc_info is not None, getattr(r, "request_id", None)) for r in errors] == [
+        (True, response.headers["x-request-id"])
+    ]

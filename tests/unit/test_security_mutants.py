@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -9,9 +11,10 @@ from datetime import UTC, datetime
 import pytest
 
 from service.api import headers as h
+from service.api.auth import Principal
 from service.api.problems import ApiError
 from service.storage import signing
-from service.storage.base import InvalidArgument, InvalidKey, ObjectInfo, StorageError
+from service.storage.base import ETags, InvalidArgument, InvalidKey, ObjectInfo, StorageError
 from service.storage.keys import decode_wire, validate_key, validate_prefix
 from service.storage.listing import Entry, decode_token, encode_token, group_by_delimiter
 
@@ -264,3 +267,60 @@ def test_a_typed_signature_needs_that_type() -> None:
             secret, "PUT", "k", "2000000000", signature, content_type=None, now=0
         )
         assert reason == "The signature does not match this method, key, expiry and content type."
+
+
+def test_metadata_headers() -> None:
+    headers = [("Content-Type", "a/b"), ("X-Meta-Owner", "me"), ("other", "x"), ("x-meta-n_1", "")]
+    assert h.parse_metadata(headers) == {"owner": "me", "n_1": ""}
+    at_limit = [("x-meta-k", "v" * (h.MAX_METADATA_BYTES - 1))]
+    assert h.parse_metadata(at_limit) == {"k": "v" * (h.MAX_METADATA_BYTES - 1)}
+    for bad, detail in (
+        ([("x-meta-Bad Name", "v")], "x-meta-Bad Name is not a valid metadata name."),
+        ([("x-meta-_x", "v")], "x-meta-_x is not a valid metadata name."),
+        ([("x-meta-ok", "caf\u00e9")], "x-meta-ok must be printable ASCII."),
+        ([("x-meta-ok", "a\tb")], "x-meta-ok must be printable ASCII."),
+        (
+            [("x-meta-k", "v" * h.MAX_METADATA_BYTES)],
+            f"User metadata is limited to {h.MAX_METADATA_BYTES} bytes.",
+        ),
+    ):
+        with pytest.raises(ApiError) as raised:
+            h.parse_metadata(bad)
+        assert (raised.value.status, raised.value.code) == (400, "invalid_metadata")
+        assert raised.value.detail == detail
+
+
+def test_insufficient_scope_is_a_precise_403() -> None:
+    reader = Principal("r", frozenset({"read"}))
+    reader.check("read")
+    with pytest.raises(ApiError) as raised:
+        reader.check("write")
+    error = raised.value
+    assert (error.status, error.code) == (403, "insufficient_scope")
+    assert error.detail == "This token lacks the 'write' scope."
+    assert error.headers == {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="write"'}
+
+
+def test_digests_are_strict_base64_of_their_size() -> None:
+    md5 = hashlib.md5(b"x").digest()  # noqa: S324 (Content-MD5)
+    good = base64.b64encode(md5).decode()
+    assert h.decode_digest(good, "Content-MD5", 16) == md5
+    assert h.decode_digest(None, "Content-MD5", 16) is None
+    for bad in (good[:10] + "!" + good[10:], good[:-4], good + "AAAA", "", "not base64"):
+        with pytest.raises(ApiError) as raised:
+            h.decode_digest(bad, "Content-MD5", 16)
+        assert (raised.value.status, raised.value.code) == (400, "invalid_header")
+        assert raised.value.detail == "Content-MD5 must be the base64 of 16 bytes."
+
+
+def test_content_type_refusal_and_edges() -> None:
+    assert h.check_content_type(None) is None
+    assert h.check_content_type("X/Y") == "X/Y"
+    assert h.check_content_type("a/bX") == "a/bX"
+    with pytest.raises(ApiError) as raised:
+        h.check_content_type("nonsense")
+    assert raised.value.detail == "Content-Type is not a valid media type."
+
+
+def test_etags_keep_every_character_inside_the_quotes() -> None:
+    assert h.parse_etags('"AX", W/"X"') == ETags((("AX", False), ("X", True)))
