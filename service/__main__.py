@@ -14,12 +14,17 @@ from service.settings import Settings, describe_error, unknown_variables, variab
 from service.storage.locations import writable_problem
 
 
-def load_settings(**overrides: object) -> Settings:
+def read_settings(**overrides: object) -> Settings:
     """Settings from the environment, or exit 2 with one line naming each bad variable."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         fail(describe_error(exc))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """read_settings, and a local store's directory must be writable too."""
+    settings = read_settings(**overrides)
     if problem := writable_problem(settings.storage_url):
         fail(f"{variable('storage_url')}: {problem}")
     return settings
@@ -54,18 +59,30 @@ def serve(host: str, port: int, log_format: str | None, log_level: str | None) -
     memory), the metrics and the shutdown sequence are per process.
     """
     from service.observability.logging import configure_logging
+    from service.observability.tracing import tracing_enabled
     from service.server import serve as run_server
 
-    overrides = {
+    overrides: dict[str, object] = {
         name: value
         for name, value in (("log_format", log_format), ("log_level", log_level))
         if value is not None
     }
     settings = load_settings(**overrides)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, tracing=tracing_enabled())
     for warning in unknown_variables():
         logging.getLogger("bucketport").warning(warning)
     run_server(settings, host=host, port=port)
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI description (as served at /openapi.json) on stdout."""
+    import json
+
+    from service.app import create_app
+
+    settings = read_settings(auth_enabled=False)
+    click.echo(json.dumps(create_app(settings).openapi(), indent=2))
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -94,6 +95,13 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None,
         description="Base URL clients use to reach the service (local signed URLs point here).",
+    )
+    root_path: str = Field(
+        "",
+        description=(
+            "Path prefix the service is reached under behind a proxy (an Ingress or Gateway "
+            "route), e.g. /files; served with or without it. Empty: none."
+        ),
     )
     drain_seconds: float = Field(
         10.0, ge=0, le=3600, description="How long in-flight requests may finish after SIGTERM."
@@ -186,6 +194,13 @@ class Settings(BaseSettings):
     gcs_signer_email: str | None = Field(
         None, description="Service account that signs V4 URLs through IAM signBlob."
     )
+    gcs_signing_key_file: Path | None = Field(
+        None,
+        description=(
+            "A service-account JSON key that signs V4 URLs itself (make run-gcs makes a "
+            "throwaway one for the emulator); on GKE prefer keyless gcs_signer_email."
+        ),
+    )
 
     @field_validator("auth_tokens", mode="before")
     @classmethod
@@ -204,6 +219,27 @@ class Settings(BaseSettings):
     def _usable_store(cls, value: str) -> str:
         if problem := storage_url_problem(value):
             raise ValueError(problem)
+        return value
+
+    @field_validator("root_path")
+    @classmethod
+    def _path_prefix(cls, value: str) -> str:
+        if value and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
+            raise ValueError(f"{value!r} must look like /files or /api/files (no trailing /)")
+        return value
+
+    @field_validator("gcs_signing_key_file")
+    @classmethod
+    def _service_account_key(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            key = json.loads(value.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{value} is not a readable JSON file ({exc})") from None
+        needed = {"type", "client_email", "private_key"}
+        if not isinstance(key, dict) or key.get("type") != "service_account" or needed - set(key):
+            raise ValueError(f"{value} is not a service-account key (type, client_email, ...)")
         return value
 
     @field_validator("presign_secret")

@@ -9,16 +9,19 @@ AWS variables are fixed to dummies so real credentials in the environment are ne
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 BUCKET = "bucketport"
 AWS_DUMMIES = {
@@ -98,13 +101,42 @@ def gcs() -> Iterator[dict[str, str]]:
         *("-host", "127.0.0.1", "-port", str(port), "-external-url", url),
         *("-public-host", f"127.0.0.1:{port}"),
     ]
-    with running(command, f"{url}/storage/v1/b"):
+    with running(command, f"{url}/storage/v1/b"), tempfile.TemporaryDirectory() as keys:
         os.environ["STORAGE_EMULATOR_HOST"] = url
         from google.cloud import storage
 
         storage.Client(project="local").create_bucket(BUCKET)
         print(f"fake-gcs-server on {url}, bucket {BUCKET}", flush=True)
-        yield {"STORAGE_EMULATOR_HOST": url, "BUCKETPORT_STORAGE_URL": f"gs://{BUCKET}/objects"}
+        yield {
+            "STORAGE_EMULATOR_HOST": url,
+            "BUCKETPORT_STORAGE_URL": f"gs://{BUCKET}/objects",
+            "BUCKETPORT_GCS_SIGNING_KEY_FILE": throwaway_key(Path(keys)),
+        }
+
+
+def throwaway_key(directory: Path) -> str:
+    """A service-account key made for this run only, so presign works against the emulator
+    (which does not check signatures); it authorises nothing anywhere and is deleted after."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path = directory / "signing-key.json"
+    key = {
+        "type": "service_account",
+        "client_email": "local-signer@emulator.iam.gserviceaccount.com",
+        "private_key": pem.decode(),
+        "private_key_id": "local",
+        "token_uri": "http://127.0.0.1:9/token",  # never used: signing needs no token
+        "project_id": "local",
+    }
+    path.write_text(json.dumps(key))
+    path.chmod(0o600)
+    return str(path)
 
 
 def main() -> int:

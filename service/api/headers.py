@@ -12,6 +12,7 @@ from urllib.parse import unquote_to_bytes
 
 from service.api.problems import ApiError
 from service.storage.base import (
+    DEFAULT_CONTENT_TYPE,
     ByteRange,
     ETags,
     InvalidArgument,
@@ -189,13 +190,13 @@ def object_headers(info: ObjectInfo, now: datetime) -> dict[str, str]:
         "Date": http_date(now),
         "ETag": f'"{info.etag}"',
         "Last-Modified": http_date(min(whole_seconds(info.last_modified), whole_seconds(now))),
-        "Content-Type": info.content_type,
+        "Content-Type": info.content_type or DEFAULT_CONTENT_TYPE,
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",
         # Objects are user content: never let a browser run them in the API's origin.
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
-    headers.update(meta_headers(info.metadata))
+    headers.update(meta_headers(info.metadata or {}))
     if "sha256" in info.checksums:
         headers["x-checksum-sha256"] = info.checksums["sha256"]
     return headers

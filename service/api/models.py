@@ -15,10 +15,22 @@ class ObjectInfoModel(BaseModel):
     key: str
     size: int = Field(ge=0)
     etag: str = Field(description="Entity tag (without quotes) for If-Match / If-None-Match.")
-    version: str | None = None
-    content_type: str
+    version: str | None = Field(
+        None, description="The store's version id; null when the store does not version objects."
+    )
+    content_type: str | None = Field(
+        description=(
+            "The object's media type. null in a listing on S3, whose listing does not carry it "
+            "(HEAD the object); never null from PUT, GET or HEAD."
+        )
+    )
     last_modified: datetime
-    metadata: dict[str, str] = Field(description="User metadata from x-meta-* headers.")
+    metadata: dict[str, str] | None = Field(
+        description=(
+            "User metadata from x-meta-* headers. null in a listing on S3, whose listing does "
+            "not carry it (HEAD the object); never null from PUT."
+        )
+    )
     checksums: dict[str, str] = Field(description="Known digests, base64: sha256, md5, crc32c.")
 
     @classmethod
@@ -30,7 +42,7 @@ class ObjectInfoModel(BaseModel):
             version=info.version,
             content_type=info.content_type,
             last_modified=info.last_modified,
-            metadata=dict(info.metadata),
+            metadata=None if info.metadata is None else dict(info.metadata),
             checksums=dict(info.checksums),
         )
 

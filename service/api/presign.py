@@ -33,7 +33,9 @@ async def presign(
         validate_key(body.key), body.method, body.expires_in, body.content_type
     )
     return PresignResponse(
-        url=urljoin(str(request.base_url), signed.url),
+        # the local store's URLs are relative: resolve them below the root path (base_url
+        # ends with it and a "/"); the cloud stores' absolute URLs pass through
+        url=urljoin(str(request.base_url), signed.url.lstrip("/")),
         method=signed.method,
         expires_at=signed.expires_at,
         headers=dict(signed.headers),

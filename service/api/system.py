@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.api.models import Health, VersionInfo
 from service.api.problems import problem, responses
 
+# Open routes say so (`security: []`) rather than leaving a reader to guess.
+OPEN: dict[str, object] = {"security": []}
 router = APIRouter(tags=["operations"])
 
 DISTRIBUTION = "bucketport"
@@ -31,6 +33,7 @@ HEALTHY = Health(status="ok").model_dump_json().encode()
     "/healthz",
     summary="Liveness: the process answers (never touches storage)",
     response_model=Health,
+    openapi_extra=OPEN,
 )
 async def healthz() -> Response:
     # Pre-rendered: the route probes hit most builds and validates no model per request.
@@ -65,6 +68,7 @@ def fast_healthz(app: ASGIApp) -> ASGIApp:
     "/readyz",
     summary="Readiness: storage reachable and not draining",
     responses=responses(503),
+    openapi_extra=OPEN,
 )
 async def readyz(request: Request) -> Response:
     if request.app.state.lifecycle.draining:
@@ -75,7 +79,7 @@ async def readyz(request: Request) -> Response:
     return Response(HEALTHY, media_type="application/json")
 
 
-@router.get("/version", summary="Build and backend")
+@router.get("/version", summary="Build and backend", openapi_extra=OPEN)
 async def version_info(request: Request) -> VersionInfo:
     return VersionInfo(
         name=DISTRIBUTION, version=app_version(), backend=request.app.state.store.backend
@@ -86,6 +90,7 @@ async def version_info(request: Request) -> VersionInfo:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
+    openapi_extra=OPEN,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
 async def metrics(request: Request) -> Response:

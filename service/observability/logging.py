@@ -15,40 +15,38 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 
 CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 JSON_FIELDS = "%(levelname)s %(name)s %(message)s"
-# Record attributes never written: the standard ones, uvicorn's colored copy of the message,
-# and the OpenTelemetry logging instrumentation's fields we do not rename below.
-HIDDEN = [*RESERVED_ATTRS, "color_message", "otelServiceName", "otelTraceSampled"]
+# Record attributes never written: the standard ones and uvicorn's colored copy of the message.
+HIDDEN = [*RESERVED_ATTRS, "color_message"]
 
 
-def logging_config(level: str, fmt: str) -> dict[str, Any]:
-    """A dictConfig routing our loggers and uvicorn's through one handler on stderr."""
+def logging_config(level: str, fmt: str, *, tracing: bool = False) -> dict[str, Any]:
+    """A dictConfig routing our loggers and uvicorn's through one handler on stderr; with
+    tracing, each line inside a span carries its `trace_id` and `span_id`."""
     formatter: dict[str, Any] = (
         {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": JSON_FIELDS,
-            "rename_fields": {
-                "levelname": "severity",
-                "name": "logger",
-                "otelTraceID": "trace_id",
-                "otelSpanID": "span_id",
-            },
+            "rename_fields": {"levelname": "severity", "name": "logger"},
             "reserved_attrs": HIDDEN,
             "timestamp": "time",
         }
         if fmt == "json"
         else {"format": CONSOLE_FORMAT}
     )
+    handler: dict[str, Any] = {
+        "class": "logging.StreamHandler",
+        "formatter": "default",
+        "stream": "ext://sys.stderr",
+    }
+    filters = {"span_ids": {"()": "service.observability.tracing.SpanIds"}} if tracing else {}
+    if tracing:
+        handler["filters"] = ["span_ids"]
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "default",
-                "stream": "ext://sys.stderr",
-            }
-        },
+        "filters": filters,
+        "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "uvicorn": {"handlers": [], "propagate": True},
@@ -62,5 +60,5 @@ def logging_config(level: str, fmt: str) -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    logging.config.dictConfig(logging_config(level, fmt))
+def configure_logging(level: str, fmt: str, *, tracing: bool = False) -> None:
+    logging.config.dictConfig(logging_config(level, fmt, tracing=tracing))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -31,6 +31,9 @@ from service.storage.base import (
     StorageError,
     Written,
 )
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 CLIENT_GONE = "client_disconnected"
 """The code, in logs and metrics, of a request whose client went away before its body ended."""
@@ -78,12 +81,23 @@ class Metrics:
 class InstrumentedStore:
     """Wraps any ObjectStore to time each operation and count its errors."""
 
-    def __init__(self, store: ObjectStore, metrics: Metrics) -> None:
+    def __init__(self, store: ObjectStore, metrics: Metrics, tracer: Tracer | None = None) -> None:
         self.inner = store
         self.backend = store.backend
         self._metrics = metrics
+        self._tracer = tracer
 
     async def _timed(self, operation: str, call: Any) -> Any:
+        if self._tracer is None:  # tracing off: not one call more
+            return await self._measured(operation, call)
+        # One span per operation on every backend; botocore's and requests' spans nest below.
+        with self._tracer.start_as_current_span(
+            f"storage {operation}",
+            attributes={"storage.backend": self.backend, "storage.operation": operation},
+        ):
+            return await self._measured(operation, call)
+
+    async def _measured(self, operation: str, call: Any) -> Any:
         start = time.perf_counter()
         try:
             return await call

@@ -15,7 +15,6 @@ from service.observability.metrics import Metrics
 
 access_log = logging.getLogger("bucketport.access")
 _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
-_TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 # Request ids made here: a random prefix per process and a counter, 32 hex digits like a UUID
 # (a uuid4 per request costs a getrandom system call on the hot path).
@@ -42,12 +41,10 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = trace_id = b""
+        request_id = b""
         for name, value in scope["headers"]:
             if name == b"x-request-id" and _SAFE_ID.match(value):
                 request_id = value
-            elif name == b"traceparent" and (match := _TRACEPARENT.match(value)):
-                trace_id = match.group(1)
         request_id = request_id or f"{_ID_PREFIX}{next(_ids):016x}".encode()
         scope.setdefault("state", {})["request_id"] = request_id.decode()
         status = 500
@@ -88,7 +85,7 @@ class RequestObserver:
             children[1].observe(duration)
             self.metrics.bytes_in.inc(received)
             self.metrics.bytes_out.inc(sent)
-            level = logging.DEBUG if scope["path"] in PROBES else logging.INFO
+            level = logging.DEBUG if template in PROBES else logging.INFO
             if access_log.isEnabledFor(level):  # no record to build for a dropped line
                 access_log.log(
                     level,
@@ -104,7 +101,6 @@ class RequestObserver:
                         "bytes_out": sent,
                         "duration_ms": round(duration * 1000, 3),
                         "request_id": request_id.decode(),
-                        "trace_id": trace_id.decode() or None,
                         "principal": scope["state"].get("principal"),
                     },
                 )

@@ -34,9 +34,12 @@ class ObjectInfo:
     etag: str
     """Opaque entity tag without quotes; the API adds them on the wire."""
     last_modified: datetime
-    content_type: str = DEFAULT_CONTENT_TYPE
+    content_type: str | None = DEFAULT_CONTENT_TYPE
+    """None only in a listing whose backend does not say (S3's); GET and HEAD always know."""
     version: str | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict)
+    """The store's version id; None when the store does not version objects."""
+    metadata: Mapping[str, str] | None = field(default_factory=dict)
+    """User metadata; None only in a listing whose backend does not say (S3's)."""
     checksums: Mapping[str, str] = field(default_factory=dict)
     """Known digests by algorithm name ("sha256", "md5", "crc32c"), base64 as on the wire."""
 

@@ -59,5 +59,6 @@ def open_store(settings: Settings) -> ObjectStore:
         blocking=blocking,
         project=settings.gcs_project,
         signer_email=settings.gcs_signer_email,
+        signing_key_file=settings.gcs_signing_key_file,
         timeout=settings.storage_timeout_seconds,
     )

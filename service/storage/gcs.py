@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callab
 from contextlib import aclosing, suppress
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -31,6 +32,7 @@ from google.auth.credentials import AnonymousCredentials, Credentials, Signing
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
+from google.oauth2 import service_account
 from google.resumable_media import common as media
 from google.resumable_media.requests import ResumableUpload
 from requests.adapters import HTTPAdapter
@@ -297,6 +299,7 @@ class GcsStore:
         signer_email: str | None = None,
         timeout: float = 30.0,
         signing_credentials: Credentials | None = None,
+        signing_key_file: Path | None = None,
         iam_endpoint: str = IAM_ENDPOINT,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
@@ -322,6 +325,10 @@ class GcsStore:
         pool = HTTPAdapter(pool_connections=1, pool_maxsize=blocking.threads)
         for scheme in ("https://", "http://"):
             self._session.mount(scheme, pool)
+        if signing_credentials is None and signing_key_file is not None:
+            signing_credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+                str(signing_key_file)
+            )
         credentials = signing_credentials or credentials
         self._signing: Signing | None = None
         if isinstance(credentials, Signing):  # a key (or impersonation) signs by itself
@@ -616,8 +623,8 @@ class GcsStore:
         check_expiry(expires_in)
         if self._signing is None:
             raise NotSupported(
-                "Signed URLs need a service-account key or BUCKETPORT_GCS_SIGNER_EMAIL (signed "
-                "through IAM signBlob)."
+                "Signed URLs need BUCKETPORT_GCS_SIGNER_EMAIL (signed through IAM signBlob) or "
+                "a service-account key (BUCKETPORT_GCS_SIGNING_KEY_FILE)."
             )
         blob = self._bucket.blob(self._ns.name(key))
         headers = {"Content-Type": content_type} if method == "PUT" and content_type else {}

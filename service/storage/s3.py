@@ -143,6 +143,13 @@ def _range_header(byte_range: ByteRange) -> str:
     return f"bytes={byte_range.first or 0}-{last}"
 
 
+def version_id(response: Mapping[str, Any]) -> str | None:
+    """The version id, or None when the bucket does not version objects: S3 (and moto) then
+    answer some calls (CompleteMultipartUpload) with the literal version id "null"."""
+    version = response.get("VersionId")
+    return None if version in (None, "null") else str(version)
+
+
 def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
     etag = str(response["ETag"]).strip('"')
     metadata, checksums = split_metadata(response.get("Metadata"))
@@ -157,7 +164,7 @@ def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
         etag=etag,
         last_modified=response["LastModified"].astimezone(UTC),
         content_type=response.get("ContentType") or DEFAULT_CONTENT_TYPE,
-        version=response.get("VersionId"),
+        version=version_id(response),
         metadata=metadata,
         checksums=checksums,
     )
@@ -276,7 +283,7 @@ class S3Store:
             etag=str(response["ETag"]).strip('"'),
             last_modified=datetime.now(UTC).replace(microsecond=0),
             content_type=content_type,
-            version=response.get("VersionId"),
+            version=version_id(response),
             metadata=split_metadata(metadata)[0],
             checksums={algo: b64(value) for algo, value in known.items() if value},
         )
@@ -516,6 +523,9 @@ class S3Store:
                         size=entry["Size"],
                         etag=entry["ETag"].strip('"'),
                         last_modified=entry["LastModified"].astimezone(UTC),
+                        # ListObjectsV2 carries neither: unknown, not empty
+                        content_type=None,
+                        metadata=None,
                     )
                 )
         prefixes = [

@@ -289,7 +289,30 @@ async def test_metadata_round_trip(backend: Backend) -> None:
     await download.aclose()
     for info in (head, download.info):
         assert info.content_type == "application/json"
-        assert dict(info.metadata) == metadata
+        assert info.metadata == metadata
+
+
+async def test_listing_reports_what_it_knows_or_null(backend: Backend) -> None:
+    metadata = {"owner": "ana"}
+    await backend.store.put(
+        "listed/a.csv", body(b"a,b"), content_type="text/csv", metadata=metadata
+    )
+    (item,) = (await backend.store.list("listed/")).items
+    if backend.name.startswith("s3"):  # ListObjectsV2 carries neither: unknown, not made up
+        assert (item.content_type, item.metadata) == (None, None)
+    else:
+        assert (item.content_type, item.metadata) == ("text/csv", metadata)
+
+
+@pytest.mark.parametrize("size", ["small", "parts"])
+async def test_an_unversioned_store_reports_no_version(backend: Backend, size: str) -> None:
+    data = b"v" * (10 if size == "small" else backend.part_size + 1)
+    written = await backend.store.put("unversioned", body(data))
+    head = await backend.store.head("unversioned")
+    for info in (written.info, head):
+        assert info.version != "null"  # S3 says "null" after a multipart upload
+    if backend.name != "gcs":  # GCS always has a generation
+        assert (written.info.version, head.version) == (None, None)
 
 
 async def test_default_content_type(backend: Backend) -> None:

@@ -149,7 +149,7 @@ def test_json_access_log_has_one_line_per_request(live_server: LiveServer) -> No
     assert entry["method"] == "GET"
     assert entry["route"] == "/v1/objects/{key:key}"
     assert entry["status"] == 404
-    assert entry["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert "trace_id" not in entry  # tracing is off: ids come from spans (test_tracing.py)
     assert entry["principal"] == "reader"
     assert isinstance(entry["duration_ms"], float)
     assert "reader-token" not in live_server.output(), "tokens never reach the log"

@@ -112,6 +112,49 @@ def test_openapi_describes_every_route_header_and_error(client: TestClient) -> N
     assert "bearer" in str(spec["components"]["securitySchemes"]).lower()
 
 
+def test_openapi_operation_ids_media_types_servers_and_license(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    ids = {
+        f"{method.upper()} {path}": operation["operationId"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+    }
+    # stable names: generated clients call their methods by these
+    assert ids == {
+        "PUT /v1/objects/{key}": "put_object",
+        "GET /v1/objects/{key}": "get_object",
+        "HEAD /v1/objects/{key}": "head_object",
+        "DELETE /v1/objects/{key}": "delete_object",
+        "GET /v1/objects": "list_objects",
+        "POST /v1/presign": "presign",
+        "GET /healthz": "healthz",
+        "GET /readyz": "readyz",
+        "GET /version": "version_info",
+        "GET /metrics": "metrics",
+    }
+    obj = spec["paths"]["/v1/objects/{key}"]
+    assert list(obj["put"]["requestBody"]["content"]) == ["application/octet-stream"]
+    for status in ("200", "206"):
+        assert list(obj["get"]["responses"][status]["content"]) == ["application/octet-stream"]
+    assert spec["servers"] == [{"url": "/"}]
+    assert spec["info"]["license"]["identifier"] == "Apache-2.0"
+    for path in ("/healthz", "/readyz", "/version", "/metrics"):
+        assert spec["paths"][path]["get"]["security"] == [], path
+    assert obj["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_put_keeps_any_content_type(client: TestClient) -> None:
+    for content_type in ("text/csv", "image/png", "application/x-anything"):
+        put = client.put(
+            "/v1/objects/typed", content=b"a,b", headers={**AUTH_W, "Content-Type": content_type}
+        )
+        assert put.status_code in (200, 201)
+        assert put.json()["content_type"] == content_type
+        assert client.get("/v1/objects/typed", headers=AUTH_W).headers["content-type"] == (
+            content_type
+        )
+
+
 def test_docs_need_no_cdn(client: TestClient) -> None:
     html = client.get("/docs").text
     assert "cdn" not in html.lower()

@@ -34,6 +34,16 @@ def test_tokens_file_is_merged(tmp_path: Path) -> None:
     assert [t.name for t in settings.tokens] == ["writer", "reader", "from-file"]
 
 
+def refusal(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> str:
+    """The one line the settings are refused with, in this environment."""
+    monkeypatch.setenv("BUCKETPORT_AUTH_ENABLED", "false")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    return describe_error(raised.value)
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -54,12 +64,7 @@ def test_tokens_file_is_merged(tmp_path: Path) -> None:
 def test_bad_values_name_the_variable(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], variable: str
 ) -> None:
-    monkeypatch.setenv("BUCKETPORT_AUTH_ENABLED", "false")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with pytest.raises(ValidationError) as raised:
-        Settings()
-    assert variable in describe_error(raised.value)
+    assert variable in refusal(monkeypatch, env)
 
 
 def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
@@ -111,12 +116,7 @@ def test_every_command_has_help(command: list[str]) -> None:
 def test_messages_say_what_is_wrong_in_words(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
 ) -> None:
-    monkeypatch.setenv("BUCKETPORT_AUTH_ENABLED", "false")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with pytest.raises(ValidationError) as raised:
-        Settings()
-    assert describe_error(raised.value) == message
+    assert refusal(monkeypatch, env) == message
 
 
 def test_good_public_url_and_secret_pass() -> None:
