@@ -112,7 +112,7 @@ def create_app(
     # Set on the instance rather than passed above (FastAPI deprecates the argument, meaning
     # servers should set it): this way the prefix holds with any server, and requests that
     # arrive with the prefix (proxy keeps it) or without it (proxy strips it) both route.
-    app.root_path = settings.root_path
+    app.root_path = settings.root_path or ""
     app.state.settings = settings
     app.state.tokens = TokenTable(settings.tokens)
     app.state.presign_secret = presign_secret(settings)

@@ -96,11 +96,11 @@ class Settings(BaseSettings):
         None,
         description="Base URL clients use to reach the service (local signed URLs point here).",
     )
-    root_path: str = Field(
-        "",
+    root_path: str | None = Field(
+        None,
         description=(
             "Path prefix the service is reached under behind a proxy (an Ingress or Gateway "
-            "route), e.g. /files; served with or without it. Empty: none."
+            "route), e.g. /files; served with or without it."
         ),
     )
     drain_seconds: float = Field(
@@ -223,7 +223,7 @@ class Settings(BaseSettings):
 
     @field_validator("root_path")
     @classmethod
-    def _path_prefix(cls, value: str) -> str:
+    def _path_prefix(cls, value: str | None) -> str | None:
         if value and not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", value):
             raise ValueError(f"{value!r} must look like /files or /api/files (no trailing /)")
         return value
