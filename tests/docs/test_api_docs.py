@@ -36,8 +36,9 @@ def test_the_code_reader_sees_each_kind_of_source() -> None:
     assert codes["client_disconnected"] == {499}  # a module constant as the code
 
 
-# Backticked one-segment paths in the docs that name a filesystem directory, not a route.
-FILESYSTEM_PATHS = {"/tmp"}
+# Backticked one-segment paths in the docs that are not routes: a filesystem directory, and the
+# example prefix of BUCKETPORT_ROOT_PATH.
+FILESYSTEM_PATHS = {"/tmp", "/files"}
 
 
 def test_every_service_path_the_docs_name_answers(tmp_path: Path) -> None:
