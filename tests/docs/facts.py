@@ -1,32 +1,14 @@
-"""Facts that live in the code, read from it, for the docs that repeat them.
-
-    python -m tests.docs.facts           # rewrite the generated tables in README.md
-    python -m tests.docs.facts --check   # exit 1 when a table is stale
-
-The README's settings table is generated between `<!-- BEGIN_SETTINGS -->` and
-`<!-- END_SETTINGS -->` from the settings model (name, default, description). The error codes in
-docs/api.md and the metrics in docs/operations.md are prose tables; tests/docs asserts them
-against what this module reads from the code.
-"""
+"""Facts that live in the code, read from it, for the docs that repeat them: the error codes
+in docs/api.md (tests/docs asserts the table against them). The README's settings table is
+checked against the settings model by tests/unit/test_docs.py."""
 
 from __future__ import annotations
 
-import argparse
 import ast
-import sys
 from pathlib import Path
-
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
-
-from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = REPO / "service"
-README = REPO / "README.md"
-BEGIN_SETTINGS = "<!-- BEGIN_SETTINGS -->"
-END_SETTINGS = "<!-- END_SETTINGS -->"
-ENV_PREFIX = "BUCKETPORT_"
 _STATUS_CLASS = range(400, 600)
 
 
@@ -99,54 +81,3 @@ def _storage_statuses() -> dict[str, int]:
         for cls in vars(base).values()
         if isinstance(cls, type) and issubclass(cls, base.StorageError)
     }
-
-
-def _default(field: FieldInfo) -> str:
-    if field.default_factory is not None:
-        value = field.default_factory()  # type: ignore[call-arg]
-        return "empty" if not value else f"`{value}`"
-    default = field.default
-    if default is None or default is PydanticUndefined:
-        return "unset"
-    if isinstance(default, bool):
-        return f"`{str(default).lower()}`"
-    if isinstance(default, int) and default >= 1024**2 and default % 1024**2 == 0:
-        unit, size = ("GiB", default // 1024**3) if default % 1024**3 == 0 else ("MiB", 0)
-        size = size or default // 1024**2
-        return f"`{default}` ({size} {unit})"
-    if isinstance(default, float) and default.is_integer():
-        return f"`{int(default)}`"
-    return f"`{default}`"
-
-
-def settings_table() -> str:
-    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        meaning = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `{ENV_PREFIX}{name.upper()}` | {_default(field)} | {meaning} |")
-    return "\n".join(rows)
-
-
-def render_readme(text: str) -> str:
-    before, rest = text.split(BEGIN_SETTINGS, 1)
-    _, after = rest.split(END_SETTINGS, 1)
-    return f"{before}{BEGIN_SETTINGS}\n{settings_table()}\n{END_SETTINGS}{after}"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="exit 1 when README.md is stale")
-    args = parser.parse_args(argv)
-    current = README.read_text()
-    wanted = render_readme(current)
-    if args.check:
-        if wanted != current:
-            print("README.md settings table is stale: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(wanted)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
