@@ -55,6 +55,7 @@ def start(image: str, token: str) -> Iterator[Callable[[Mapping[str, str]], Cont
             {
                 "BUCKETPORT_AUTH_TOKENS": auth,
                 "BUCKETPORT_DRAIN_SECONDS": "5",  # DRAIN_SECONDS in test_serve
+                "BUCKETPORT_SHUTDOWN_DELAY_SECONDS": "1",  # SHUTDOWN_DELAY_SECONDS in test_serve
                 "BUCKETPORT_LOG_FORMAT": "json",
                 **env,
             },

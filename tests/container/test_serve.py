@@ -27,6 +27,8 @@ pytestmark = pytest.mark.image
 Start = Callable[[Mapping[str, str]], Container]
 LOCAL = {"BUCKETPORT_STORAGE_URL": "file:///tmp/data"}
 DRAIN_SECONDS = 5  # BUCKETPORT_DRAIN_SECONDS in conftest
+SHUTDOWN_DELAY_SECONDS = 1  # BUCKETPORT_SHUTDOWN_DELAY_SECONDS in conftest: ready 503, still serving
+STOP_SECONDS = SHUTDOWN_DELAY_SECONDS + DRAIN_SECONDS  # SIGTERM to exit, at most
 
 
 def round_trip(container: Container, token: str, key: str) -> bytes:
@@ -145,7 +147,7 @@ def test_sigterm_drains_in_flight_upload_then_exits_0(local: Container, token: s
 
     podman("wait", local.name, timeout=30)
     assert local.state()["ExitCode"] == 0, local.logs()
-    assert local.finished_at() - released < DRAIN_SECONDS, local.logs()
+    assert local.finished_at() - released < STOP_SECONDS, local.logs()
 
 
 def test_podman_stop_exits_0_within_the_drain_time(local: Container) -> None:
@@ -163,7 +165,7 @@ def test_podman_stop_exits_0_within_the_drain_time(local: Container) -> None:
             time.sleep(0.05)
         stopped.result()
     assert local.state()["ExitCode"] == 0, local.logs()
-    assert local.finished_at() - last_ready < DRAIN_SECONDS, local.logs()
+    assert local.finished_at() - last_ready < STOP_SECONDS, local.logs()
 
 
 def test_smoke_command_in_the_image(
