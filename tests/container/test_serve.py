@@ -27,7 +27,7 @@ pytestmark = pytest.mark.image
 Start = Callable[[Mapping[str, str]], Container]
 LOCAL = {"BUCKETPORT_STORAGE_URL": "file:///tmp/data"}
 DRAIN_SECONDS = 5  # BUCKETPORT_DRAIN_SECONDS in conftest
-SHUTDOWN_DELAY_SECONDS = 1  # BUCKETPORT_SHUTDOWN_DELAY_SECONDS in conftest: ready 503, still serving
+SHUTDOWN_DELAY_SECONDS = 1  # BUCKETPORT_SHUTDOWN_DELAY_SECONDS in conftest (503, still serving)
 STOP_SECONDS = SHUTDOWN_DELAY_SECONDS + DRAIN_SECONDS  # SIGTERM to exit, at most
 
 
