@@ -18,6 +18,7 @@ from service.api import objects, presign, problems, system
 from service.api.auth import TokenTable
 from service.api.date import DateHeader
 from service.api.limits import bounded_bodies
+from service.connections import REFUSAL_STATUSES
 from service.lifecycle import Lifecycle, Readiness, Slots
 from service.observability.metrics import InstrumentedStore, Metrics
 from service.observability.middleware import RequestObserver
@@ -105,6 +106,7 @@ def create_app(
         # put the root path in front of "/", and a client could pick the wrong one)
         servers=[{"url": settings.root_path or "/"}],
         generate_unique_id_function=operation_id,
+        responses=problems.responses(*REFUSAL_STATUSES),
         lifespan=lifespan,
         static_url=DOCS_ASSETS,
         redoc_url=None,  # below, offline in full

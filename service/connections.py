@@ -38,6 +38,8 @@ LINGER_BYTES = 1024 * 1024
 """After refusing a head, read and drop what the client still sends, for up to this long and this
 much, so it can read the answer (closing with unread data resets the connection, and the answer
 is lost). A client that sends more (a multi-megabyte head) is cut off."""
+REFUSAL_STATUSES = (400, 408, 431, 503)
+"""What `GuardedProtocol` can answer before any route runs: every operation documents them."""
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def test_generated_requests_get_no_5xx_and_conforming_answers(tmp_path: Path) ->
         )
     finally:
         server.stop()
-    report = result.stdout + result.stderr
+    # Long generated URLs would push the findings out of the message: cut each line short.
+    report = "\n".join(line[:300] for line in (result.stdout + result.stderr).splitlines())
     assert result.returncode == 0, report[-8000:]
     assert "Traceback" not in report, report[-8000:]
     generated = re.search(r"Test cases:\s+(\d+) generated", report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from service.connections import REFUSAL_STATUSES
 from tests.fixtures.service import AUTH_W
 
 FRAMING = {"content-length", "transfer-encoding", "connection", "host"}
@@ -31,3 +32,17 @@ def test_declared_length_over_the_limit_is_413_before_the_body(client: TestClien
         headers={**AUTH_W, "Content-Length": str(limit + 1)},
     )
     assert response.status_code == 413
+
+
+def test_every_operation_documents_the_connection_guards_refusals(client: TestClient) -> None:
+    """The guard answers before routing (a 20 KiB query string gets 431 on any route), so a
+    generated client or a conformance check must find those statuses on every operation."""
+    spec = client.get("/openapi.json").json()
+    undocumented = {
+        (path, method, status)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for status in REFUSAL_STATUSES
+        if str(status) not in operation["responses"]
+    }
+    assert undocumented == set()
