@@ -75,9 +75,9 @@ fmt: install ## Format and fix what ruff can
 typecheck: install ## mypy --strict over service/ and tests/
 	$(RUN) mypy
 
-.PHONY: env-example
-env-example: install ## Regenerate .env.example (every setting with its default) from the settings model
-	$(RUN) python -m deploy.env_example
+.PHONY: settings-docs
+settings-docs: install ## Regenerate the README's settings table and .env.example from the settings model
+	$(RUN) python -m deploy.settings_docs
 
 .PHONY: rename
 rename: install ## Give a fork its own name: make rename NAME=acme-files [OWNER=your-github-owner]
