@@ -34,6 +34,15 @@ async def body(data: bytes) -> AsyncIterator[bytes]:
         yield b""
 
 
+async def read(store: Any, key: str) -> bytes:
+    """The whole body of `key` in `store`."""
+    download = await store.get(key)
+    try:
+        return b"".join([chunk async for chunk in download.chunks])
+    finally:
+        await download.aclose()
+
+
 def objects() -> dict[str, tuple[bytes, str, dict[str, str]]]:
     """key -> (body, content type, metadata): small, empty, unicode, larger than a part."""
     return {

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from service.jobs.sync import Options, sync
-from tests.integration.sync_helpers import KINDS, body, make_store, objects
+from tests.integration.sync_helpers import KINDS, body, make_store, objects, read
 
 pytestmark = pytest.mark.anyio
 
@@ -20,14 +20,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-async def read(store: Any, key: str) -> bytes:
-    download = await store.get(key)
-    try:
-        return b"".join([chunk async for chunk in download.chunks])
-    finally:
-        await download.aclose()
 
 
 async def keys(store: Any) -> list[str]:

@@ -14,7 +14,7 @@ from service.jobs import directory
 from service.jobs.directory import DirectoryStore
 from service.jobs.sync import sync
 from service.storage.threads import Blocking
-from tests.integration.sync_helpers import S3_PART, make_store
+from tests.integration.sync_helpers import S3_PART, make_store, read
 
 pytestmark = pytest.mark.anyio
 
@@ -32,16 +32,23 @@ def rewrite_keeping_size_and_mtime(path: Path) -> bytes:
     return data
 
 
-async def read(store: Any, key: str) -> bytes:
-    download = await store.get(key)
-    try:
-        return b"".join([chunk async for chunk in download.chunks])
-    finally:
-        await download.aclose()
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """(file name, digests computed) for every file a DirectoryStore hashes from now on."""
+    seen: list[tuple[str, list[str]]] = []
+    real = directory._digests_of
+
+    def spy(path: Path, *args: Any, **kwargs: Any) -> dict[str, str]:
+        digests = real(path, *args, **kwargs)
+        seen.append((path.name, sorted(digests)))
+        return digests
+
+    monkeypatch.setattr(directory, "_digests_of", spy)
+    return seen
 
 
 async def test_re_run_hashes_only_what_s3_can_match_and_copies_changes(
-    tmp_path: Path, moto_endpoint: str, gcs_endpoint: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, moto_endpoint: str, gcs_endpoint: str, hashed: list[tuple[str, list[str]]]
 ) -> None:
     root = tmp_path / "plain"
     root.mkdir()
@@ -51,15 +58,7 @@ async def test_re_run_hashes_only_what_s3_can_match_and_copies_changes(
     target = make_store("s3", tmp_path / "s3", moto_endpoint, gcs_endpoint)
     assert (await sync(source, target)).copied == 2
 
-    hashed: list[tuple[str, list[str]]] = []
-    real = directory._digests_of
-
-    def spy(path: Path, *args: Any, **kwargs: Any) -> dict[str, str]:
-        digests = real(path, *args, **kwargs)
-        hashed.append((path.name, sorted(digests)))
-        return digests
-
-    monkeypatch.setattr(directory, "_digests_of", spy)
+    hashed.clear()  # the first copy's hashing is not the question
     again = await sync(source, target)
     assert (again.copied, again.skipped, again.failed) == (0, 2, 0)
     # MD5 against the single-part ETag; the SHA-256 the service recorded for the multipart one
@@ -76,7 +75,7 @@ async def test_re_run_hashes_only_what_s3_can_match_and_copies_changes(
 
 
 async def test_a_plain_target_directory_hashes_only_the_md5_an_etag_needs(
-    tmp_path: Path, moto_endpoint: str, gcs_endpoint: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, moto_endpoint: str, gcs_endpoint: str, hashed: list[tuple[str, list[str]]]
 ) -> None:
     """S3 -> files another tool put there: same bytes skip on the MD5 alone, other bytes of the
     same size and mtime are copied."""
@@ -91,15 +90,6 @@ async def test_a_plain_target_directory_hashes_only_the_md5_an_etag_needs(
 
         await source.put(name, body())
     rewrite_keeping_size_and_mtime(root / "other.txt")
-    hashed: list[tuple[str, list[str]]] = []
-    real = directory._digests_of
-
-    def spy(path: Path, *args: Any, **kwargs: Any) -> dict[str, str]:
-        digests = real(path, *args, **kwargs)
-        hashed.append((path.name, sorted(digests)))
-        return digests
-
-    monkeypatch.setattr(directory, "_digests_of", spy)
     target = DirectoryStore(root, blocking=Blocking(4), read_only=False)
     report = await sync(source, target)
     assert (report.copied, report.skipped, report.failed) == (1, 1, 0)
