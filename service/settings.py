@@ -74,131 +74,241 @@ class Settings(BaseSettings):
 
     storage_url: str = Field(
         "file://./.data",
-        description="Where objects live: file:///path, s3://bucket/prefix or gs://bucket/prefix.",
+        description=(
+            "Where objects live: `file:///path`, `s3://bucket/prefix` or `gs://bucket/prefix`."
+        ),
     )
-    auth_enabled: bool = Field(True, description="Require bearer tokens on the object API.")
+    auth_enabled: bool = Field(
+        True,
+        description=(
+            "Require bearer tokens on the object API. Start-up fails if it is on and no token is "
+            "set."
+        ),
+    )
     auth_tokens: Annotated[list[Token], NoDecode] = Field(
         default_factory=list,
-        description='JSON list of {"token": ..., "scopes": ["read", "write"], "name": ...}.',
+        description=(
+            'JSON list of `{"token": "…", "scopes": ["read", "write"], "name": "…"}`; tokens are '
+            f"at least {MIN_TOKEN_CHARS} characters."
+        ),
     )
     auth_tokens_file: Path | None = Field(
-        None, description="A file holding the same JSON list (a mounted Secret)."
+        None,
+        description=(
+            "A file holding the same JSON list (a mounted Kubernetes Secret); merged with the "
+            "above."
+        ),
     )
-    max_upload_bytes: int = Field(5 * GIB, gt=0, description="Larger uploads get 413.")
+    max_upload_bytes: int = Field(
+        5 * GIB, gt=0, description="Larger uploads get 413 and nothing is stored."
+    )
     presign_secret: SecretStr | None = Field(
         None,
         description=(
             f"HMAC key for local-store signed URLs, at least {MIN_PRESIGN_SECRET_CHARS} "
-            "characters; every replica needs the same value."
+            "characters; give every replica the same value. Unset: a random key per process, so "
+            "its signed URLs fail on other replicas and after a restart."
         ),
     )
     public_url: str | None = Field(
         None,
-        description="Base URL clients use to reach the service (local signed URLs point here).",
+        description=(
+            "Absolute `http(s)://` base URL clients use to reach the service; local signed URLs "
+            "point here (else the request's own host)."
+        ),
     )
     root_path: str | None = Field(
         None,
         description=(
-            "Path prefix the service is reached under behind a proxy (an Ingress or Gateway "
-            "route), e.g. /files; served with or without it."
+            "Path prefix the service is reached under behind an Ingress or Gateway route, e.g. "
+            "`/files`: routes, signed URLs, `/docs`, `/redoc` and `/openapi.json` work below it, "
+            "whether the proxy strips the prefix or passes it on."
         ),
     )
     drain_seconds: float = Field(
-        10.0, ge=0, le=3600, description="How long in-flight requests may finish after SIGTERM."
+        10.0,
+        ge=0,
+        le=3600,
+        description=(
+            "After SIGTERM: how long in-flight requests may finish while `/readyz` answers 503."
+        ),
     )
     shutdown_delay_seconds: float = Field(
         5.0,
         ge=0,
         le=600,
-        description="After SIGTERM, how long to keep serving with /readyz 503 before the drain.",
+        description=(
+            "After SIGTERM: how long the process keeps serving as usual with `/readyz` at 503 (so "
+            "probes and endpoint controllers take it out), before the drain starts."
+        ),
     )
     keep_alive_seconds: int = Field(
         75,
         ge=1,
         le=3600,
-        description="Idle keep-alive timeout; longer than the load balancer's (ALB 60 s).",
+        description=(
+            "How long an idle keep-alive connection is kept; must outlive the load balancer's "
+            "(AWS ALB 60 s; GCLB 600 s, so 620 on GKE)."
+        ),
     )
     max_connections: int = Field(
         1000,
         ge=1,
         le=100_000,
-        description="Open connections per process; at the cap the oldest idle one is closed.",
+        description=(
+            "Open connections per process. At the cap a new connection closes the one that has "
+            "waited longest for a request; if none is waiting it gets 503. The descriptor limit "
+            "is raised to fit, or the cap lowered (logged)."
+        ),
     )
     idle_timeout_seconds: float = Field(
-        15.0, gt=0, le=3600, description="A new connection that sends nothing is closed after this."
+        15.0,
+        gt=0,
+        le=3600,
+        description="A new connection that sends nothing for this long is closed.",
     )
     header_timeout_seconds: float = Field(
-        10.0, gt=0, le=600, description="Time from a request's first byte to its complete head."
+        10.0,
+        gt=0,
+        le=600,
+        description=(
+            "From a request's first byte to its complete head (slowloris): 408 and closed after it."
+        ),
     )
     body_timeout_seconds: float = Field(
-        30.0, gt=0, le=3600, description="An upload that sends no byte for this long is dropped."
+        30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "An upload whose client sends no byte for this long is dropped (nothing stored, "
+            "logged as `client_disconnected`)."
+        ),
     )
     max_header_bytes: int = Field(
-        16 * 1024, ge=1024, le=1024 * 1024, description="Largest request head; 431 over it."
+        16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description=(
+            "Largest request head (request line and headers): 431 problem+json over it, checked "
+            "before parsing."
+        ),
     )
-    max_headers: int = Field(100, ge=10, le=1000, description="Most header lines; 431 over it.")
+    max_headers: int = Field(
+        100, ge=10, le=1000, description="Most header lines in a request: 431 over it."
+    )
     max_json_bytes: int = Field(
-        16 * 1024, ge=1024, le=1024 * 1024, description="Largest JSON request body; 413 over it."
+        16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description=(
+            "Largest body of a JSON request (`POST /v1/presign`): 413 over it; the token is "
+            "checked before any body is read."
+        ),
     )
     max_concurrent_uploads: int = Field(
-        8, ge=1, le=10_000, description="Uploads in flight per process; 503 + Retry-After over it."
+        8,
+        ge=1,
+        le=10_000,
+        description=(
+            "Uploads in flight per process; over it 503 with `Retry-After`. Bounds memory: see "
+            "`docs/performance.md`."
+        ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", description="Least severe level logged."
+        "INFO",
+        description=(
+            "`DEBUG`, `INFO`, `WARNING` or `ERROR`. Probe requests are logged at `DEBUG`."
+        ),
     )
     log_format: Literal["json", "console"] = Field(
-        "json", description="json: one object per line; console: for a terminal."
+        "json", description="`json` (one object per line) or `console`. `make run` uses `console`."
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Comma-separated origins allowed by CORS; empty: none."
+        default_factory=list,
+        description="Comma-separated origins allowed by CORS; empty turns CORS off.",
     )
     readiness_cache_seconds: float = Field(
-        2.0, ge=0, le=60, description="How long /readyz reuses its last storage check."
+        2.0, ge=0, le=60, description="How long `/readyz` reuses its last storage check."
     )
     storage_timeout_seconds: float = Field(
-        30.0, gt=0, le=600, description="Connect and read timeout for each storage call."
+        30.0,
+        gt=0,
+        le=600,
+        description=(
+            "Connect and read timeout for each storage call; a slower store gives 503/504."
+        ),
     )
     storage_threads: int = Field(
-        32, ge=1, le=512, description="Size of the one thread pool for blocking storage calls."
+        32,
+        ge=1,
+        le=512,
+        description="Size of the one thread pool in which blocking storage calls run.",
     )
     local_lock_timeout_seconds: float = Field(
-        10.0, gt=0, le=600, description="Local store: longest wait for the commit lock (then 503)."
+        10.0,
+        gt=0,
+        le=600,
+        description=(
+            "Local store: the longest a write or delete waits for the store's commit lock; then "
+            "503."
+        ),
     )
     local_min_free_bytes: int = Field(
         64 * 1024 * 1024,
         ge=0,
-        description="Local store: /readyz fails when less space than this is free.",
+        description=(
+            "Local store: `/readyz` answers 503 while less space than this is free (a full disk "
+            "gives 507 to uploads)."
+        ),
     )
-    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
+    s3_endpoint_url: str | None = Field(
+        None, description="An S3-compatible endpoint (MinIO, R2, moto)."
+    )
     s3_public_endpoint_url: str | None = Field(
-        None, description="Endpoint that presigned URLs are signed for, if not the one above."
+        None,
+        description=(
+            "The endpoint presigned URLs are signed for, when clients reach S3 by another host."
+        ),
     )
-    s3_region: str | None = Field(None, description="Region; default from the AWS chain.")
+    s3_region: str | None = Field(None, description="Bucket region. Unset: from the AWS chain.")
     s3_addressing_style: Literal["auto", "virtual", "path"] = Field(
-        "auto", description="path for most S3-compatible stores; virtual for AWS."
+        "auto", description="`path` for most S3-compatible stores, `virtual` for AWS."
     )
-    s3_max_attempts: int = Field(5, ge=1, le=20, description="botocore retry attempts.")
+    s3_max_attempts: int = Field(
+        5, ge=1, le=20, description="botocore retry attempts (standard mode)."
+    )
     s3_part_size: int = Field(
-        8 * 1024 * 1024, ge=5 * 1024 * 1024, le=5 * GIB, description="Multipart part size."
+        8 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+        le=5 * GIB,
+        description="Multipart part size for uploads larger than one part.",
     )
     s3_parts_in_flight: int = Field(
         2,
         ge=1,
         le=16,
         description=(
-            "Parts of one S3 upload sent at once; an upload holds this many parts plus one "
-            "in memory."
+            "Parts of one S3 upload sent at once; an upload holds this many parts plus one in "
+            "memory."
         ),
     )
-    gcs_project: str | None = Field(None, description="Project for the GCS client (optional).")
+    gcs_project: str | None = Field(
+        None,
+        description=("Project for the GCS client. Unset: from Application Default Credentials."),
+    )
     gcs_signer_email: str | None = Field(
-        None, description="Service account that signs V4 URLs through IAM signBlob."
+        None,
+        description=(
+            "Service account that signs V4 URLs through IAM signBlob (Workload Identity has no "
+            "key)."
+        ),
     )
     gcs_signing_key_file: Path | None = Field(
         None,
         description=(
-            "A service-account JSON key that signs V4 URLs itself (make run-gcs makes a "
-            "throwaway one for the emulator); on GKE prefer keyless gcs_signer_email."
+            "A service-account JSON key that signs V4 URLs itself; `make run-gcs` makes a "
+            "throwaway one so presign works against the emulator. On GKE prefer the keyless "
+            "signer above."
         ),
     )
 

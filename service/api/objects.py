@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from service.api import headers as h
 from service.api.auth import ReadDep, WriteDep
 from service.api.deps import SettingsDep, StoreDep
+from service.api.direct import direct_route
 from service.api.limits import UploadSlot
 from service.api.models import ObjectInfoModel, PageModel
 from service.api.problems import ApiError, responses
@@ -215,8 +216,10 @@ async def put_object(
     )
 
 
-@router.get(
+@direct_route(  # the hot route: no per-request dependency solving (service/api/direct.py)
+    router,
     "/objects/{key:key}",
+    methods=["GET"],
     summary="Download an object (streamed; one byte range)",
     response_class=Response,
     responses={

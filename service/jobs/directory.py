@@ -39,6 +39,8 @@ from service.storage.threads import Blocking
 from service.storage.transfer import Digests, rechunk
 
 XATTR = "user.bucketport"
+ALGORITHMS = ("sha256", "md5")
+"""What a directory can compute for a comparison."""
 TMP_MARK = ".bucketport-tmp-"
 """Temporary files carry this in their name; listings skip them."""
 
@@ -55,13 +57,15 @@ def _recorded(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _info(key: str, path: Path, stat: os.stat_result, *, hash_body: str = "") -> ObjectInfo:
+def _info(
+    key: str, path: Path, stat: os.stat_result, algorithms: tuple[str, ...] = ()
+) -> ObjectInfo:
     recorded = _recorded(path)
     checksums: dict[str, str] = {}
     if recorded.get("stamp") == _stamp(stat) and recorded.get("sha256") and recorded.get("md5"):
         checksums = {"sha256": str(recorded["sha256"]), "md5": str(recorded["md5"])}
-    elif hash_body:
-        checksums = _digests_of(path, md5=hash_body == "all")
+    elif algorithms:
+        checksums = _digests_of(path, algorithms)
     content_type = recorded.get("content_type") or mimetypes.guess_type(key)[0]
     return ObjectInfo(
         key=key,
@@ -74,12 +78,10 @@ def _info(key: str, path: Path, stat: os.stat_result, *, hash_body: str = "") ->
     )
 
 
-def _digests_of(path: Path, *, md5: bool) -> dict[str, str]:
-    """SHA-256 (what the service records everywhere) and, if asked, MD5 (what S3 ETags and
-    GCS show; it costs more than SHA-256 here)."""
-    digests = {"sha256": hashlib.sha256()}
-    if md5:
-        digests["md5"] = hashlib.md5(usedforsecurity=False)
+def _digests_of(path: Path, algorithms: tuple[str, ...]) -> dict[str, str]:
+    """The asked digests of a file, in one read: "sha256" (what the service records
+    everywhere) and/or "md5" (what S3 ETags and GCS show; it costs twice SHA-256 here)."""
+    digests = {name: hashlib.new(name, usedforsecurity=False) for name in algorithms}
     with path.open("rb") as file:
         while chunk := file.read(CHUNK_SIZE):
             for digest in digests.values():
@@ -130,12 +132,12 @@ class DirectoryStore:
                 stat = entry.stat(follow_symlinks=False)
                 yield _info(key, Path(entry.path), stat)
 
-    async def head(self, key: str, *, md5: bool = True) -> ObjectInfo:
-        """With the SHA-256 (and MD5): recorded ones if the file is unchanged since, else
-        computed."""
-        return await self._blocking.run(self._head, key, "all" if md5 else "sha256")
+    async def head(self, key: str, *, algorithms: tuple[str, ...] = ALGORITHMS) -> ObjectInfo:
+        """With checksums: the recorded SHA-256 and MD5 if the file is unchanged since, else
+        the `algorithms` asked, computed (sync asks only for what the other side has)."""
+        return await self._blocking.run(self._head, key, algorithms)
 
-    def _head(self, key: str, hash_body: str) -> ObjectInfo:
+    def _head(self, key: str, algorithms: tuple[str, ...]) -> ObjectInfo:
         path = self._path(key)
         try:
             stat = path.stat(follow_symlinks=False)
@@ -143,10 +145,10 @@ class DirectoryStore:
             raise NotFound(f"No file {path}.") from exc
         if not path.is_file() or path.is_symlink():
             raise NotFound(f"{path} is not a regular file.")
-        return _info(key, path, stat, hash_body=hash_body)
+        return _info(key, path, stat, algorithms)
 
     async def get(self, key: str) -> _Download:
-        info = await self._blocking.run(self._head, key, "")
+        info = await self._blocking.run(self._head, key, ())
         file = await self._blocking.run(self._path(key).open, "rb")
         return _Download(info, file, self._blocking)
 
@@ -190,7 +192,7 @@ class DirectoryStore:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
-        info = await self._blocking.run(self._head, key, "")
+        info = await self._blocking.run(self._head, key, ())
         return Written(info=info, created=not existed)
 
     async def delete(self, key: str) -> None:

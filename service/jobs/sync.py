@@ -253,28 +253,39 @@ class Sync:
         if dst is not None and dst.size == src.size:
             if await self._etag_says_same(src, dst):
                 return Event("skip", src.key, src.size, dry)
-            src = await _detailed(self.source, src)
-            dst = await _detailed(self.target, dst)
+            src, dst = await self._both_detailed(src, dst)
             if unchanged(src, dst, size_mtime=self.options.size_mtime):
                 return Event("skip", src.key, src.size, dry)
         if dry:
             return Event("would copy", src.key, src.size, True)
         if isinstance(self.source, DirectoryStore) and "sha256" not in src.checksums:
-            src = await self.source.head(src.key, md5=False)  # its SHA-256 checks the copy
+            src = await self.source.head(src.key, algorithms=("sha256",))  # it checks the copy
         return await self._copy(src, create=dst is None)
 
     async def _etag_says_same(self, src: ObjectInfo, dst: ObjectInfo) -> bool:
-        """Step 0 of the order: spares a HEAD per object on the S3 side of a re-run."""
+        """Step 0 of the order: spares a HEAD per object on the S3 side of a re-run, and a
+        directory computes the MD5 alone (no SHA-256) for it."""
         src_tag, dst_tag = _etag_md5(self.source, src), _etag_md5(self.target, dst)
         if src_tag and dst_tag:
             return src_tag == dst_tag
         if dst_tag:
-            src = await _detailed(self.source, src)
+            src = await _detailed(self.source, src, ("md5",))
             return _md5_hex(src) == dst_tag
         if src_tag:
-            dst = await _detailed(self.target, dst)
+            dst = await _detailed(self.target, dst, ("md5",))
             return _md5_hex(dst) == src_tag
         return False
+
+    async def _both_detailed(
+        self, src: ObjectInfo, dst: ObjectInfo
+    ) -> tuple[ObjectInfo, ObjectInfo]:
+        """Checksums for steps 1-3. A directory side goes second and hashes only the one
+        algorithm the other side has (or none), since reading the file is the cost there."""
+        if isinstance(self.target, DirectoryStore) and not isinstance(self.source, DirectoryStore):
+            src = await _detailed(self.source, src)
+            return src, await _detailed(self.target, dst, _shared(src))
+        dst = await _detailed(self.target, dst, ("sha256",))
+        return await _detailed(self.source, src, _shared(dst)), dst
 
     async def _copy(self, src: ObjectInfo, *, create: bool) -> Event:
         download = await self.source.get(src.key)
@@ -314,15 +325,26 @@ class Sync:
         return Event("copy", src.key, size, False, verified=verified if expected or crc else "size")
 
 
-async def _detailed(store: Any, info: ObjectInfo) -> ObjectInfo:
-    """`info` with checksums: asks the store for them when the listing had none."""
-    if (info.checksums or {}).get("sha256"):
+async def _detailed(store: Any, info: ObjectInfo, algorithms: tuple[str, ...] = ()) -> ObjectInfo:
+    """`info` with checksums: asks the store for them when the listing had none. A directory
+    computes only `algorithms` (a store returns what it has)."""
+    have = info.checksums or {}
+    if "sha256" in have or (algorithms and all(name in have for name in algorithms)):
         return info
     try:
-        detailed: ObjectInfo = await store.head(info.key)
+        if isinstance(store, DirectoryStore):
+            detailed: ObjectInfo = await store.head(info.key, algorithms=algorithms)
+        else:
+            detailed = await store.head(info.key)
     except NotFound:
         return info
     return detailed
+
+
+def _shared(info: ObjectInfo) -> tuple[str, ...]:
+    """The first digest of the comparison order a directory could match `info` on."""
+    have = info.checksums or {}
+    return next(((name,) for name in ("sha256", "md5") if name in have), ())
 
 
 def _etag_md5(store: Any, info: ObjectInfo) -> str | None:

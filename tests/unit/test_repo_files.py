@@ -10,7 +10,7 @@ from pathlib import Path
 import editorconfig
 import yaml
 
-from deploy import env_example
+from deploy import settings_docs
 from tests.fixtures.service import REPO
 
 # sha256 of https://www.apache.org/licenses/LICENSE-2.0.txt (Debian ships the same bytes as
@@ -63,8 +63,8 @@ def test_every_text_file_follows_editorconfig() -> None:
 
 
 def test_env_example_lists_every_setting_as_generated() -> None:
-    assert (REPO / ".env.example").read_text() == env_example.render(), (
-        "the settings changed: run `make env-example`"
+    assert (REPO / ".env.example").read_text() == settings_docs.render_env_example(), (
+        "the settings changed: run `make settings-docs`"
     )
 
 
