@@ -4,8 +4,10 @@ The service (auth, JSON access log to /dev/null, metrics, local store) and the b
 baseline (bench/bare.py, reading the file in the event loop) are called in-process through
 ASGI, in turns, on the same 1 KiB object. The ratio of their per-request times is the ceiling
 of `small_get_vs_bare` for this app: uvicorn's HTTP work, which both pay over sockets, only
-brings the measured ratio closer to 1. With `--profile` a cProfile of the service's requests
-is printed (cumulative, top entries).
+brings the measured ratio closer to 1. A third app is the floor of any GET route: the same
+service with one more route (a DirectRoute, last in the table) that answers the 1 KiB body at
+once, without auth or the store: every middleware and FastAPI's routing, nothing else.
+With `--profile` a cProfile of the service's GETs is printed (cumulative, top entries).
 
     python -m bench.experiments.small_get [rounds] [--profile]
 """
@@ -82,7 +84,10 @@ async def measure(rounds: int, profile: bool) -> None:
         BUCKETPORT_LOG_FORMAT="json",
         BENCH_BARE_ROOT=str(work),
     )
+    from fastapi import Response
+
     from bench.bare import app as bare
+    from service.api.direct import direct_route
     from service.app import create_app
     from service.observability.logging import configure_logging
     from service.settings import Settings
@@ -90,6 +95,11 @@ async def measure(rounds: int, profile: bool) -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     service = create_app(settings)
+
+    @direct_route(service.router, "/floor/{key:key}", methods=["GET"])
+    async def floor(key: str) -> Response:
+        return Response(body)
+
     async with service.router.lifespan_context(service):
         put = scope("PUT", "/v1/objects/small.bin", AUTH_W)
         if await call(service, put, body) not in (200, 201):
@@ -98,6 +108,7 @@ async def measure(rounds: int, profile: bool) -> None:
         runs: dict[str, Callable[[], Awaitable[float]]] = {
             "service": lambda: per_request(service, get),
             "bare": lambda: per_request(bare, scope("GET", "/files/small.bin", {})),
+            "floor": lambda: per_request(service, scope("GET", "/floor/small.bin", {})),
         }
         seen: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(rounds):
@@ -108,9 +119,12 @@ async def measure(rounds: int, profile: bool) -> None:
             profiler.enable()
             await per_request(service, get)
             profiler.disable()
-    service_s, bare_s = (statistics.median(seen[name]) for name in ("service", "bare"))
-    print(f"service {service_s * 1e6:.0f} us/GET, bare {bare_s * 1e6:.0f} us/GET")
+    service_s, bare_s, floor_s = (statistics.median(seen[n]) for n in ("service", "bare", "floor"))
+    print(
+        f"service {service_s * 1e6:.0f} us/GET, bare {bare_s * 1e6:.0f}, floor {floor_s * 1e6:.0f}"
+    )
     print(f"in-process ceiling of small_get_vs_bare: {bare_s / service_s:.2f}")
+    print(f"the same for a GET route that does nothing (the floor): {bare_s / floor_s:.2f}")
     if profile:
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(45)
 

@@ -68,8 +68,9 @@ from service.storage.base import (
 from service.storage.keys import validate_key, validate_prefix
 from service.storage.listing import Cursor, group_by_delimiter
 from service.storage.nowait import BENEATH_NO_SYMLINKS, NoWait, WouldBlock
+from service.storage.remote import send_overlapped
 from service.storage.threads import Blocking
-from service.storage.transfer import Digests, rechunk
+from service.storage.transfer import MAX_PIECES, Digests, batches
 
 OBJECT_SUFFIX = ".o"
 DIR_SUFFIX = ".d"
@@ -419,8 +420,14 @@ class LocalStore:
             await self._run(self._sweep)
         fd, tmp_path = await self._run(self._new_upload)
         try:
-            async for chunk in rechunk(chunks, CHUNK_SIZE, max_bytes):
-                await self._run(_write_hashed, fd, chunk, digests)
+            # Each batch is hashed and written in one thread hop while the loop receives the
+            # next: hashing and the disk overlap the network and never block the loop.
+            # On failure it returns only after the batch in the thread is written: the file
+            # is closed and removed below with no thread still writing to it.
+            async def write(pieces: list[bytes]) -> None:
+                await self._run(_write_hashed, fd, digests, pieces)
+
+            await send_overlapped(batches(chunks, CHUNK_SIZE, max_bytes), write)
             digests.verify()
             sha256 = digests.sha256 or b""
             trailer = {
@@ -786,23 +793,34 @@ def _span(
     return byte_range.resolve(info.size) if byte_range else None
 
 
-def _write_hashed(fd: int, chunk: bytes, digests: Digests) -> None:
-    digests.update(chunk)
-    _write_all(fd, chunk)
+def _write_hashed(fd: int, digests: Digests, pieces: list[bytes]) -> None:
+    for piece in pieces:
+        digests.update(piece)  # hashlib lets go of the GIL for pieces over 2 KiB
+    _write_all(fd, pieces)
 
 
 def _finish_file(fd: int, trailer: dict[str, Any], key: str) -> ObjectInfo:
     """Append the trailer and make the file durable before it can be renamed into place."""
     encoded = json.dumps(trailer, separators=(",", ":")).encode()
-    _write_all(fd, encoded + TRAILER.pack(len(encoded), MAGIC))
+    _write_all(fd, [encoded, TRAILER.pack(len(encoded), MAGIC)])
     os.fsync(fd)
     return _read_info(fd, key)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, pieces: list[bytes]) -> None:
+    """Write the pieces in order with as few system calls as the kernel allows: a write may be
+    short (a signal, a nearly full disk), so what is left is written again."""
+    pending = [memoryview(piece) for piece in pieces if piece]
+    first = 0
+    while first < len(pending):
+        written = os.writev(fd, pending[first : first + MAX_PIECES])
+        while written:
+            if written >= len(pending[first]):
+                written -= len(pending[first])
+                first += 1
+            else:
+                pending[first] = pending[first][written:]
+                written = 0
 
 
 def _etag_of(dir_fd: int, leaf: str, key: str) -> str | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterable, AsyncIterator
+import os
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import Any
 
 from service.storage.base import (
@@ -22,17 +23,50 @@ async def rechunk(
     Raises TooLarge as soon as more than `max_bytes` arrived, before the rest is read.
     """
     buffer = bytearray()
-    total = 0
-    async for chunk in chunks:
-        total += len(chunk)
-        if max_bytes is not None and total > max_bytes:
-            raise TooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+    async for chunk in limited(chunks, max_bytes):
         buffer += chunk
         while len(buffer) >= size:
             yield bytes(buffer[:size])
             del buffer[:size]
     if buffer:
         yield bytes(buffer)
+
+
+MAX_PIECES = min(os.sysconf("SC_IOV_MAX"), 1024)
+"""Pieces per batch at most: one os.writev takes them all, and a client sending tiny pieces
+cannot make a batch hold a million small objects."""
+
+
+async def limited(chunks: AsyncIterable[bytes], max_bytes: int | None) -> AsyncIterator[bytes]:
+    """The body's pieces; raises TooLarge as soon as more than `max_bytes` arrived."""
+    total = 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise TooLarge(f"The body is larger than the limit of {max_bytes} bytes.")
+        yield chunk
+
+
+async def batches(
+    chunks: AsyncIterable[bytes], size: int = CHUNK_SIZE, max_bytes: int | None = None
+) -> AsyncGenerator[list[bytes], None]:
+    """The body as lists of the pieces received, at least `size` bytes a list (the last may
+    hold less) or MAX_PIECES pieces. Nothing is copied: a writer hands a list to os.writev.
+
+    Raises TooLarge as soon as more than `max_bytes` arrived, before the rest is read.
+    """
+    batch: list[bytes] = []
+    held = 0
+    async for chunk in limited(chunks, max_bytes):
+        if not chunk:
+            continue
+        batch.append(chunk)
+        held += len(chunk)
+        if held >= size or len(batch) >= MAX_PIECES:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
 
 
 class Digests:
