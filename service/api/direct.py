@@ -89,6 +89,9 @@ class DirectRoute(APIRoute):
         for field in dependant.path_params + dependant.header_params:
             if field.field_info.annotation not in (str, str | None):
                 raise _refuse(dependant, f"the non-string parameter {field.name!r}")
+        for field in dependant.header_params:
+            if field.field_info.is_required():  # FastAPI's 422 for a missing one is not here
+                raise _refuse(dependant, f"the required header {field.alias!r}")
         paths = [field.name for field in dependant.path_params]
         headers = [(field.name, field.alias, field.default) for field in dependant.header_params]
         subs = [(sub.name, _dependency(sub)) for sub in dependant.dependencies]

@@ -90,6 +90,15 @@ def test_a_direct_route_refuses_what_it_cannot_read() -> None:
     async def with_sync_dependency(value: Annotated[str, Depends(sync_dependency)]) -> Response:
         return Response()
 
-    for endpoint in (with_query, with_int_header, blocking, with_sync_dependency):
+    async def with_required_header(x_n: Annotated[str, Header()]) -> Response:
+        return Response()
+
+    for endpoint in (
+        with_query,
+        with_int_header,
+        with_required_header,
+        blocking,
+        with_sync_dependency,
+    ):
         with pytest.raises(TypeError, match="DirectRoute cannot read"):
             direct_route(APIRouter(), "/x", methods=["GET"])(endpoint)
