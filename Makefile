@@ -1,5 +1,6 @@
 # bucketport: every task a developer or CI runs. `make help` lists them.
-# Tools land inside the repo (.venv, .tools) so a fresh clone needs only Python >= 3.11 and make.
+# Tools land inside the repo (.venv, .tools); what a fresh clone needs besides is in the README
+# ("Two commands"): Python >= 3.11, make, git, node/npm, and apt as root for a few targets.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c

@@ -75,6 +75,25 @@ def test_release_publishes_only_what_ci_passed_at_the_right_version() -> None:
     assert not any(str(job.get("if", "")).startswith("always()") for job in jobs.values())
 
 
+def test_release_pushes_each_version_once_to_registries_with_immutable_tags() -> None:
+    """Terraform makes ECR and Artifact Registry with immutable tags: a floating tag (`1.0`)
+    would be pushed again by the next patch release and refused there."""
+    registries = (ROOT / "terraform/aws/registry.tf").read_text() + (
+        ROOT / "terraform/gcp/registry.tf"
+    ).read_text()
+    assert 'image_tag_mutability = "IMMUTABLE"' in registries
+    assert "immutable_tags = true" in registries
+    steps = [step for job in load("release.yml")["jobs"].values() for step in job.get("steps", [])]
+    tags = [
+        line.strip()
+        for step in steps
+        if "docker/metadata-action" in step.get("uses", "")
+        for line in step["with"]["tags"].splitlines()
+        if line.strip()
+    ]
+    assert tags == ["type=semver,pattern={{version}}"]
+
+
 def test_release_version_check() -> None:
     script = ROOT / "deploy/release.py"
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -178,3 +197,17 @@ def test_ci_ok_needs_every_job_and_only_prs_cancel() -> None:
     for name in ("ci.yml", "release.yml", "security.yml"):
         for job_name, job in load(name)["jobs"].items():
             assert "uses" in job or job.get("timeout-minutes"), f"{name} {job_name}"
+
+
+def test_ci_yml_runs_every_target_of_ci_run() -> None:
+    """The README says ci.yml runs what .ci/run runs: each `make` target there is run by a job."""
+    local = set(re.findall(r"\bmake ([\w-]+)", (ROOT / ".ci" / "run").read_text()))
+    steps = [step for job in load("ci.yml")["jobs"].values() for step in job.get("steps", [])]
+    on_github = {
+        target
+        for step in steps
+        for command in re.findall(r"\bmake((?: [\w-]+)+)", str(step.get("run", "")))
+        for target in command.split()
+    }
+    assert local >= {"test", "drills", "bench-quick"}
+    assert local - on_github == set()
