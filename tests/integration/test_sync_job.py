@@ -36,6 +36,7 @@ FILES = {
     "img/logo.png": os.urandom(3000),
     "a-b/c": b"1",  # '-' sorts before '/': listing order is byte order of the keys
     "a/b": b"2",
+    "café/résumé.pdf": b"%PDF-1.7",  # keys appear unescaped in the JSON events
 }
 
 
@@ -50,6 +51,7 @@ def test_directory_to_store_and_back_keeps_bytes_and_types(tmp_path: Path) -> No
     assert first.returncode == 0, first.stderr
     lines = events(first.stdout)
     assert sorted(e["key"] for e in lines[:-1]) == sorted(FILES)
+    assert '"key": "café/résumé.pdf"' in first.stdout or '"key":"café/résumé.pdf"' in first.stdout
     assert {e["action"] for e in lines[:-1]} == {"copy"}
     assert all(e["time"].endswith("Z") and "T" in e["time"] for e in lines)
     assert lines[-1]["summary"] is True
