@@ -336,6 +336,24 @@ def test_missing_data_directory_is_503_not_404(
     assert response.status_code == 503
 
 
+@pytest.mark.parametrize(("remove", "named"), [("tmp", "tmp"), (".lock", "lock file")])
+def test_readiness_fails_while_the_temp_directory_or_the_lock_is_gone(
+    store_root: Path, make_settings: Callable[..., Settings], remove: str, named: str
+) -> None:
+    """Uploads need both: /readyz says which one is missing rather than letting PUTs fail."""
+    with TestClient(create_app(make_settings(readiness_cache_seconds=0))) as client:
+        assert client.get("/readyz").status_code == 200
+        victim = store_root / remove
+        if victim.is_dir():
+            shutil.rmtree(victim)
+        else:
+            victim.unlink()
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["code"] == "not_ready"
+        assert named in response.json()["detail"]
+
+
 def test_store_on_a_read_only_mount_starts_and_reports_unready(
     tmp_path: Path, small_fs: Path
 ) -> None:
