@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deploy.rename import current, rename
-from tests.fixtures.service import REPO
+from tests.fixtures.service import REPO, repo_files
 
 NAME, OWNER = current(REPO)
 # two names this fork does not have, whatever it is called
@@ -18,18 +18,10 @@ FIRST, SECOND = [name for name in ("acme-files", "beta-files", "gamma-files") if
 
 
 def tracked_copy(destination: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    for source in repo_files():
+        target = destination / source.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
     return destination
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import tomllib
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import editorconfig
 import yaml
 
 from deploy import settings_docs
-from tests.fixtures.service import REPO
+from tests.fixtures.service import REPO, repo_files
 
 # sha256 of https://www.apache.org/licenses/LICENSE-2.0.txt (Debian ships the same bytes as
 # /usr/share/common-licenses/Apache-2.0)
@@ -19,20 +18,12 @@ APACHE_2_0_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc5
 
 
 def tracked_text_files() -> dict[Path, str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
     texts = {}
-    for name in filter(None, listed.split("\0")):
-        path = REPO / name
-        if path.is_file():
-            try:
-                texts[path] = path.read_bytes().decode()
-            except UnicodeDecodeError:
-                continue  # images and other binaries
+    for path in repo_files():
+        try:
+            texts[path] = path.read_bytes().decode()
+        except UnicodeDecodeError:
+            continue  # images and other binaries
     return texts
 
 
