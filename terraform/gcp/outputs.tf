@@ -44,7 +44,7 @@ output "github_workload_identity_provider" {
 }
 
 output "helm_values" {
-  description = "Chart values (YAML) from modules/chart-values: serviceAccount (name, no annotations: the bucket is bound to the Kubernetes service account itself), image (the Artifact Registry path and image_tag), config (storageUrl, gcsSignerEmail)."
+  description = "Chart values (YAML) from modules/chart-values: serviceAccount (name, no annotations: the bucket is bound to the Kubernetes service account itself), image (the Artifact Registry path and image_tag), config (storageUrl, gcsSignerEmail) and, with ingress_hosts, the GKE Ingress (ingress, gke, config.keepAliveSeconds)."
   value       = module.chart_values.yaml
 }
 
@@ -68,5 +68,6 @@ output "release_inputs" {
     image_repository     = local.image_repository
     storage_url          = "gs://${google_storage_bucket.objects.name}"
     gcs_signer_email     = module.workload_identity.signer_email
+    ingress_hosts        = var.ingress_hosts
   }
 }

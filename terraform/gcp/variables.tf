@@ -254,6 +254,12 @@ variable "image_tag" {
   }
 }
 
+variable "ingress_hosts" {
+  description = "Host names the service is reached at (DNS A records to the Ingress address). Set: helm_values and the release stage make a GKE Ingress for them with a Google-managed certificate, HTTP redirected to HTTPS, a one-hour backend timeout and the matching keep-alive. Empty: no Ingress wiring."
+  type        = list(string)
+  default     = []
+}
+
 # --- GitHub Actions -------------------------------------------------------------------
 
 variable "github_repository" {

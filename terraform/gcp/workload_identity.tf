@@ -21,4 +21,5 @@ module "chart_values" {
   image_tag            = var.image_tag
   storage_url          = "gs://${google_storage_bucket.objects.name}"
   gcs_signer_email     = module.workload_identity.signer_email
+  gke_ingress_hosts    = var.ingress_hosts
 }

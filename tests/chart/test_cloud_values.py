@@ -65,10 +65,9 @@ def test_eks_https_comes_from_an_acm_certificate_arn(render: Render) -> None:
     assert mine["metadata"]["annotations"]["alb.ingress.kubernetes.io/ssl-redirect"] == "8443"
 
 
-def test_gke_serves_https_with_a_managed_certificate_and_long_backend_timeout(
-    render: Render,
-) -> None:
-    objects = render(VALUE_SETS["gke"])
+def assert_gke_serves_https_with_a_long_backend_timeout(objects: list[Manifest]) -> None:
+    """The GKE way in: gce Ingress, managed certificate for its hosts, HTTP redirected, a
+    BackendConfig with a one-hour timeout and /readyz, and a keep-alive above the balancer's."""
     assert int(_config(objects)["BUCKETPORT_KEEP_ALIVE_SECONDS"]) > GCLB_KEEPALIVE
     ingress = find(objects, "Ingress")
     annotations = ingress["metadata"]["annotations"]
@@ -85,6 +84,14 @@ def test_gke_serves_https_with_a_managed_certificate_and_long_backend_timeout(
     assert reference == {"default": backend["metadata"]["name"]}
     assert backend["spec"]["timeoutSec"] == 3600
     assert backend["spec"]["healthCheck"]["requestPath"] == "/readyz"
+
+
+def test_gke_serves_https_with_a_managed_certificate_and_long_backend_timeout(
+    render: Render,
+) -> None:
+    objects = render(VALUE_SETS["gke"])
+    assert_gke_serves_https_with_a_long_backend_timeout(objects)
+    backend = find(objects, "BackendConfig")
     config = _config(objects)
     draining = float(config["BUCKETPORT_SHUTDOWN_DELAY_SECONDS"])
     draining += float(config["BUCKETPORT_DRAIN_SECONDS"])

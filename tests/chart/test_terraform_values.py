@@ -1,9 +1,12 @@
-"""The chart as the Terraform release stage installs it: the values come from evaluating the .tf.
+"""The chart as Terraform installs it: the values come from evaluating the .tf.
 
-First stage (terraform/<cloud>, inputs from its terraform.tfvars.example) -> `release_inputs` ->
-release stage (terraform/<cloud>/release, plus its terraform.tfvars.example and the extra_values
-docs/deploy.md tells users to add) -> modules/bucketport-release -> helm_release `values` and `set`
--> helm template. Attributes known only after apply are given below as a real apply would.
+The first stage's `helm_values` alone (modules/chart-values, no values file) must give a working
+release on its cloud: credentials, image, way in. The release stage adds what docs/deploy.md has
+users pass: first stage (terraform/<cloud>, inputs from its terraform.tfvars.example) ->
+`release_inputs` -> release stage (terraform/<cloud>/release, plus its terraform.tfvars.example
+and the extra_values of docs/deploy.md) -> modules/bucketport-release -> helm_release `values`
+and `set` -> helm template. Attributes known only after apply are given below as a real apply
+would.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import yaml
 
 from tests.chart.helm import CHART, NAMESPACE, ROOT, Manifest, find
 from tests.chart.test_chart_safety import EKS_AGENT, GKE_METADATA, identity_egress
+from tests.chart.test_cloud_values import assert_gke_serves_https_with_a_long_backend_timeout
 from tests.chart.tfeval import Module, read_tfvars
 
 TERRAFORM = ROOT / "terraform"
@@ -46,20 +50,24 @@ def docs_extra_values(cloud: str, with_auth: bool = True) -> str:
     doc = (ROOT / "docs" / "deploy.md").read_text()
     start = doc.index("cat > terraform/aws/release/values.auto.tfvars <<EOF\n")
     text = doc[start:].split("\n", 1)[1].split("\nEOF\n", 1)[0].replace("$token", TOKEN)
-    if cloud == "gcp":  # as the docs say: values-gke.yaml, and the host of the certificate
+    if cloud == "gcp":  # as the docs say
         text = text.replace("values-eks.yaml", "values-gke.yaml")
-        text = text.replace("auth = {", 'ingress = { hosts = ["files.example.com"] }, auth = {')
     if not with_auth:
         text = text.replace("auth = {", "global = {")  # global: accepted, unused
     return text
+
+
+def first_stage(cloud: str) -> Module:
+    """terraform/<cloud> with the inputs of its terraform.tfvars.example."""
+    inputs = read_tfvars(TERRAFORM / cloud / "terraform.tfvars.example")
+    return Module(TERRAFORM / cloud, inputs, APPLIED[cloud])
 
 
 def release_values(
     cloud: str, with_auth: bool = True
 ) -> tuple[Path, list[str], list[dict[str, str]], dict[str, Any]]:
     """(chart path, values YAML documents, set entries, release inputs) as Terraform passes them."""
-    first_inputs = read_tfvars(TERRAFORM / cloud / "terraform.tfvars.example")
-    first = Module(TERRAFORM / cloud, first_inputs, APPLIED[cloud])
+    first = first_stage(cloud)
     release_dir = TERRAFORM / cloud / "release"
     inputs = first.output("release_inputs") | read_tfvars(release_dir / "terraform.tfvars.example")
     tfvars = release_dir / "values.auto.tfvars"
@@ -71,20 +79,49 @@ def release_values(
     return (release_dir / release.var("chart")).resolve(), values, settings, inputs
 
 
+def template(helm: str, values: list[str], settings: list[str], tmp_path: Path) -> list[Manifest]:
+    """`helm template` of this chart with these values documents and `--set` entries."""
+    files = []
+    for index, document in enumerate(values):
+        files.append(tmp_path / f"values-{index}.yaml")
+        files[-1].write_text(document)
+    cmd = [helm, "template", "bucketport", str(CHART), f"--namespace={NAMESPACE}"]
+    cmd += [f"--values={path}" for path in files]
+    cmd += [f"--set={entry}" for entry in settings]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
 def render_release(
     helm: str, cloud: str, tmp_path: Path, with_auth: bool = True
 ) -> tuple[list[Manifest], dict[str, Any]]:
     chart, values, settings, inputs = release_values(cloud, with_auth)
     assert chart == CHART.resolve(), "the release stage installs this repository's chart"
-    files = []
-    for index, document in enumerate(values):
-        files.append(tmp_path / f"values-{index}.yaml")
-        files[-1].write_text(document)
-    cmd = [helm, "template", "bucketport", str(chart), f"--namespace={NAMESPACE}"]
-    cmd += [f"--values={path}" for path in files]
-    cmd += [f"--set={entry['name']}={entry['value']}" for entry in settings]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc], inputs
+    entries = [f"{entry['name']}={entry['value']}" for entry in settings]
+    return template(helm, values, entries, tmp_path), inputs
+
+
+@pytest.mark.parametrize(("cloud", "egress"), [("aws", EKS_AGENT), ("gcp", GKE_METADATA)])
+def test_helm_values_alone_give_credentials_image_and_way_in(
+    helm: str, cloud: str, egress: dict[str, int], tmp_path: Path
+) -> None:
+    first = first_stage(cloud)
+    values = first.output("helm_values")
+    # The tokens are the one thing Terraform does not hold: a Secret of the user's own.
+    objects = template(helm, [values], ["auth.existingSecret=bucketport-auth"], tmp_path)
+    assert identity_egress(objects, "bucketport") == egress
+    container = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    inputs = first.output("release_inputs")
+    assert container["image"] == f"{inputs['image_repository']}:{first.var('image_tag')}"
+    assert find(objects, "ConfigMap")["data"]["BUCKETPORT_STORAGE_URL"] == inputs["storage_url"]
+    ingress = find(objects, "Ingress")
+    if cloud == "aws":
+        assert ingress["spec"]["ingressClassName"] == first.var("ingress_class_name") == "alb"
+        assert ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/target-type"] == "ip"
+    else:
+        hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+        assert hosts == first.var("ingress_hosts") != []
+        assert_gke_serves_https_with_a_long_backend_timeout(objects)
 
 
 @pytest.mark.parametrize(("cloud", "egress"), [("aws", EKS_AGENT), ("gcp", GKE_METADATA)])
@@ -104,8 +141,7 @@ def test_terraform_release_gets_credentials_image_and_way_in(
         assert inputs["image_repository"] == ECR
         assert ingress["spec"]["ingressClassName"] == "alb"
     else:
-        assert ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] == "gce"
-        assert "ManagedCertificate" in {obj["kind"] for obj in objects}
+        assert_gke_serves_https_with_a_long_backend_timeout(objects)
 
 
 def test_release_without_tokens_fails_at_once_naming_the_value(helm: str, tmp_path: Path) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,8 @@ from service.storage.gcs import GcsStore
 from service.storage.local import LocalStore
 from service.storage.s3 import S3Store
 from service.storage.threads import Blocking
-from tests.fixtures.cloud import AWS_ENV, aws_env, gcs_env, unique
-from tests.fixtures.service import REPO
+from tests.fixtures.cloud import AWS_ENV, aws_env, gcs_env, unique, wait_until_up
+from tests.fixtures.service import REPO, free_port
 
 MIB = 1024 * 1024
 S3_PART = 5 * MIB
@@ -133,3 +135,61 @@ def snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
 def gcs_client(endpoint: str) -> gcs.Client:
     with gcs_env(endpoint):
         return gcs.Client(project="test")
+
+
+@contextmanager
+def read_only_s3(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A moto server of its own that checks credentials, holding one bucket: yields its URL,
+    the bucket and the keys of a user whose policy may read the bucket but not write to it.
+
+    moto checks credentials only after the first INITIAL_NO_AUTH_ACTION_COUNT requests, which
+    create the bucket and the user here (the shared moto server checks none)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (tmp_path / "moto-auth.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            env=os.environ | {"INITIAL_NO_AUTH_ACTION_COUNT": "5"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_up(url, server)
+        bucket = unique("readonly")
+        admin: dict[str, Any] = {
+            "endpoint_url": url,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
+        boto3.client("s3", **admin).create_bucket(Bucket=bucket)
+        iam = boto3.client("iam", **admin)
+        iam.create_user(UserName="reader")
+        # moto names HeadBucket's permission s3:HeadBucket; AWS checks s3:ListBucket for it.
+        read = ["s3:ListBucket", "s3:HeadBucket", "s3:GetObject"]
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": read,
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                }
+            ],
+        }
+        iam.put_user_policy(
+            UserName="reader", PolicyName="read-only", PolicyDocument=json.dumps(policy)
+        )
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        yield (
+            url,
+            bucket,
+            {
+                "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+                "AWS_DEFAULT_REGION": "us-east-1",
+            },
+        )
+    finally:
+        server.terminate()
+        server.wait(10)

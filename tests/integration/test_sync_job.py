@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -19,7 +20,17 @@ import pytest
 
 from service.jobs.sync import Shard
 from tests.fixtures.service import REPO
-from tests.integration.sync_helpers import cli_env, gcs_bucket, run_sync, s3_bucket, snapshot
+from tests.integration.sync_helpers import (
+    MIB,
+    S3_PART,
+    cli_env,
+    gcs_bucket,
+    read_only_s3,
+    run_sync,
+    s3_bucket,
+    snapshot,
+)
+from tests.reliability.delay_proxy import DelayProxy
 
 
 def tree(root: Path, files: dict[str, bytes]) -> Path:
@@ -146,6 +157,29 @@ def test_cloud_problems_name_the_argument(
     assert "BUCKETPORT_" not in no_keys.stderr
 
 
+def test_a_destination_that_refuses_writes_is_one_line_before_any_copy(
+    tmp_path: Path, moto_endpoint: str, gcs_endpoint: str
+) -> None:
+    """Credentials that may read the bucket but not write: a real run stops before copying
+    with one line naming DEST; a dry run (which writes nothing) and a read from it go ahead."""
+    source = str(tree(tmp_path / "src", FILES))
+    with read_only_s3(tmp_path) as (url, bucket, keys):
+        env = cli_env(url, gcs_endpoint) | keys
+        refused = run_sync(source, f"s3://{bucket}/p", env=env)
+        assert refused.returncode == 2, refused.stderr
+        line = f"bucketport sync: DEST s3://{bucket}/p: S3 refused the request (AccessDenied)"
+        assert refused.stderr.startswith(line)
+        assert len(refused.stderr.strip().splitlines()) == 1
+        assert refused.stdout == ""  # no object was tried
+
+        dry = run_sync(source, f"s3://{bucket}/p", "--dry-run", env=env)
+        assert dry.returncode == 0, dry.stderr
+        assert events(dry.stdout)[-1]["would_copy"] == len(FILES)
+
+        read = run_sync(f"s3://{bucket}/p", str(tmp_path / "out"), env=env)
+        assert read.returncode == 0, read.stderr
+
+
 def test_failed_objects_exit_1_and_the_rest_is_copied(tmp_path: Path) -> None:
     source = tree(tmp_path / "src", {"good": b"1", "bad\\name": b"2"})
     result = run_sync(str(source), f"file://{tmp_path / 'store'}")
@@ -204,14 +238,14 @@ def test_bad_shards_are_refused(text: str) -> None:
         Shard.parse(text)
 
 
-def test_progress_on_a_terminal(tmp_path: Path) -> None:
-    """Objects done/total, bytes done/total, percent, rate and ETA, then a plain summary."""
-    source = tree(tmp_path / "src", FILES | {"big": os.urandom(8 * 1024 * 1024)})
+def on_terminal(*args: str, env: dict[str, str] | None = None) -> str:
+    """Everything `sync ARGS` shows on a pseudo-terminal (120 columns), once it exited 0."""
     leader, follower = pty.openpty()
     ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     process = subprocess.Popen(
-        [sys.executable, "-m", "service", "sync", str(source), str(tmp_path / "out")],
+        [sys.executable, "-m", "service", "sync", *args],
         cwd=REPO,
+        env=env,
         stdin=follower,
         stdout=follower,
         stderr=follower,
@@ -227,9 +261,21 @@ def test_progress_on_a_terminal(tmp_path: Path) -> None:
         if not chunk:
             break
         output += chunk
-    assert process.wait(60) == 0
-    text = output.decode()
-    last_bar = [line for line in text.replace("\r", "\n").splitlines() if "objects" in line][-1]
+    os.close(leader)
+    assert process.wait(60) == 0, output.decode()
+    return output.decode()
+
+
+def bar_lines(text: str) -> list[str]:
+    """Each state the bar was drawn in (tqdm redraws the line after a carriage return)."""
+    return [line for line in text.replace("\r", "\n").splitlines() if " objects | " in line]
+
+
+def test_progress_on_a_terminal(tmp_path: Path) -> None:
+    """Objects done/total, bytes done/total, percent, rate and ETA, then a plain summary."""
+    source = tree(tmp_path / "src", FILES | {"big": os.urandom(8 * 1024 * 1024)})
+    text = on_terminal(str(source), str(tmp_path / "out"))
+    last_bar = bar_lines(text)[-1]
     assert f"sync {len(FILES) + 1}/{len(FILES) + 1} objects" in last_bar
     assert "100%" in last_bar
     assert "/s" in last_bar
@@ -237,3 +283,26 @@ def test_progress_on_a_terminal(tmp_path: Path) -> None:
     assert "MB/8.0" in last_bar  # bytes done of the total
     assert f"copied {len(FILES) + 1} (" in text
     assert "{" not in text  # no JSON events on a terminal
+
+
+def test_progress_moves_during_a_large_object(tmp_path: Path, moto_endpoint: str) -> None:
+    """One 4-part upload to S3, each part answered 0.3 s late: the bar shows bytes done
+    growing while the object is still 0/1 done, not only when it completes."""
+    size = 3 * S3_PART + MIB
+    source = tree(tmp_path / "src", {"big.bin": os.urandom(size)})
+    bucket = s3_bucket(moto_endpoint)
+    with DelayProxy(int(moto_endpoint.rsplit(":", 1)[1])) as slow:
+        slow.delay = 0.3
+        env = cli_env(slow.url, moto_endpoint) | {
+            "BUCKETPORT_S3_PART_SIZE": str(S3_PART),
+            "BUCKETPORT_S3_PARTS_IN_FLIGHT": "1",
+        }
+        text = on_terminal(str(source), f"s3://{bucket}/p", env=env)
+    during = {
+        match.group(1)
+        for line in bar_lines(text)
+        if (match := re.search(r"sync 0/1 objects \| ([0-9.]+[kMG]?)B/16\.0MB", line))
+    }
+    during -= {"0.00", "16.0M"}  # neither nothing nor all of it
+    assert len(during) >= 2, text  # moved at least twice while the object was 0/1 done
+    assert "sync 1/1 objects | 16.0MB/16.0MB | 100%" in bar_lines(text)[-1]

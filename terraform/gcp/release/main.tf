@@ -22,5 +22,6 @@ module "release" {
   image_tag            = var.image_tag
   storage_url          = var.storage_url
   gcs_signer_email     = var.gcs_signer_email
+  gke_ingress_hosts    = var.ingress_hosts
   extra_values         = var.extra_values
 }

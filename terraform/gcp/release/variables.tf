@@ -93,6 +93,12 @@ variable "image_tag" {
   }
 }
 
+variable "ingress_hosts" {
+  description = "Host names of the GKE Ingress (from the first stage): a Google-managed certificate, HTTP redirected to HTTPS, a one-hour backend timeout and the matching keep-alive. Empty: no Ingress wiring."
+  type        = list(string)
+  default     = []
+}
+
 variable "release_name" {
   description = "Helm release name."
   type        = string

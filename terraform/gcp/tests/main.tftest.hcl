@@ -274,3 +274,21 @@ run "no_cmek_no_grants" {
     error_message = "Without a key nothing is granted."
   }
 }
+
+run "ingress_hosts_reach_helm_values_and_the_release_stage" {
+  command = apply
+
+  variables {
+    ingress_hosts = ["files.example.com"]
+  }
+
+  assert {
+    condition     = yamldecode(output.helm_values).ingress.hosts == ["files.example.com"] && yamldecode(output.helm_values).gke.managedCertificate
+    error_message = "helm_values must carry the GKE Ingress for ingress_hosts."
+  }
+
+  assert {
+    condition     = output.release_inputs.ingress_hosts == ["files.example.com"]
+    error_message = "The release stage must get the same hosts."
+  }
+}

@@ -10,6 +10,7 @@ module "values" {
   gcs_signer_email            = var.gcs_signer_email
   ingress_class_name          = var.ingress_class_name
   ingress_annotations         = var.ingress_annotations
+  gke_ingress_hosts           = var.gke_ingress_hosts
   autoscaling                 = var.autoscaling
 }
 

@@ -110,6 +110,12 @@ variable "ingress_annotations" {
   default     = {}
 }
 
+variable "gke_ingress_hosts" {
+  description = "Host names for a GKE Ingress with a Google-managed certificate, HTTPS redirect and long backend timeout (modules/chart-values); empty: none."
+  type        = list(string)
+  default     = []
+}
+
 variable "autoscaling" {
   description = "The chart's autoscaling.enabled; null leaves it to the values files."
   type        = bool

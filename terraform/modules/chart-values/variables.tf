@@ -79,6 +79,28 @@ variable "ingress_annotations" {
   default     = {}
 }
 
+variable "gke_ingress_hosts" {
+  description = "Host names for a GKE Ingress (external Application Load Balancer) with a Google-managed certificate for them, HTTP redirected to HTTPS, a BackendConfig (backend timeout, health check on /readyz) and config.keepAliveSeconds 620 (above the balancer's 600 s). Empty: no GKE wiring. Not with ingress_class_name."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for host in var.gke_ingress_hosts : can(regex("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z][-a-z0-9]{0,61}[a-z0-9]$", host))])
+    error_message = "gke_ingress_hosts must be fully qualified DNS names (a managed certificate takes no wildcard or IP)."
+  }
+}
+
+variable "gke_backend_timeout_seconds" {
+  description = "With gke_ingress_hosts: how long the load balancer lets one request run (gke.backendTimeoutSeconds); its own default of 30 s cuts multi-GiB transfers."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.gke_backend_timeout_seconds >= 30 && var.gke_backend_timeout_seconds <= 86400
+    error_message = "gke_backend_timeout_seconds must be between 30 and 86400."
+  }
+}
+
 variable "autoscaling" {
   description = "autoscaling.enabled of the chart (an HPA needs a metrics API in the cluster); null leaves the chart's default."
   type        = bool

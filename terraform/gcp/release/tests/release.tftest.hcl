@@ -60,6 +60,23 @@ run "custom_namespace" {
   }
 }
 
+run "ingress_hosts_make_the_gke_way_in" {
+  command = apply
+
+  variables {
+    ingress_hosts = ["files.example.com"]
+  }
+
+  assert {
+    condition = (
+      yamldecode(output.values_yaml).ingress.hosts == ["files.example.com"] &&
+      yamldecode(output.values_yaml).gke.managedCertificate &&
+      yamldecode(output.values_yaml).config.keepAliveSeconds == 620
+    )
+    error_message = "ingress_hosts must reach the chart as a GKE Ingress with a managed certificate and the long keep-alive."
+  }
+}
+
 run "requires_an_image_tag" {
   command = plan
 

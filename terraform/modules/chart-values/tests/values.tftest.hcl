@@ -85,3 +85,57 @@ run "rejects_bad_storage_url" {
 
   expect_failures = [var.storage_url]
 }
+
+run "gke_ingress_values" {
+  command = plan
+
+  variables {
+    image_repository  = "europe-west1-docker.pkg.dev/acme/bucketport/bucketport"
+    image_tag         = "1.2.3"
+    storage_url       = "gs://acme-bucketport"
+    gcs_signer_email  = "bucketport-signer@acme.iam.gserviceaccount.com"
+    gke_ingress_hosts = ["files.example.com"]
+  }
+
+  assert {
+    condition     = output.values.ingress.enabled && output.values.ingress.hosts == ["files.example.com"] && output.values.ingress.annotations["kubernetes.io/ingress.class"] == "gce"
+    error_message = "The GKE Ingress must be on, for the hosts, with the gce class annotation."
+  }
+
+  assert {
+    condition     = output.values.gke.managedCertificate && output.values.gke.httpsRedirect && output.values.gke.backendPolicy && output.values.gke.backendTimeoutSeconds == 3600
+    error_message = "The GKE Ingress gets a managed certificate, the HTTPS redirect and a one-hour backend timeout."
+  }
+
+  assert {
+    condition     = output.values.config.keepAliveSeconds > 600
+    error_message = "The server's keep-alive must outlast the Google load balancer's 600 s."
+  }
+}
+
+run "one_way_in" {
+  command = plan
+
+  variables {
+    image_repository   = "example.com/bucketport"
+    image_tag          = "1.0.0"
+    storage_url        = "gs://acme-bucketport"
+    ingress_class_name = "alb"
+    gke_ingress_hosts  = ["files.example.com"]
+  }
+
+  expect_failures = [output.values]
+}
+
+run "gke_hosts_are_dns_names" {
+  command = plan
+
+  variables {
+    image_repository  = "example.com/bucketport"
+    image_tag         = "1.0.0"
+    storage_url       = "gs://acme-bucketport"
+    gke_ingress_hosts = ["*.example.com"]
+  }
+
+  expect_failures = [var.gke_ingress_hosts]
+}
