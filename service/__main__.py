@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -178,6 +179,10 @@ def sync(
     async def run() -> SyncReport:
         src = open_endpoint("SOURCE", source, settings, dry_run=True, threads=threads)
         dst = open_endpoint("DEST", destination, settings, dry_run=dry_run, threads=threads)
+        # A sync is one short process: what exists now (modules, settings, SDK clients) lives
+        # until it exits. Frozen, no collection walks it again, neither during the run nor the
+        # interpreter's at exit, which otherwise took ~0.2 s of a 1 s no-change re-run.
+        gc.freeze()
         try:
             await src.check(dry_run=True)
             await dst.check(dry_run=dry_run)
