@@ -172,7 +172,9 @@ def sync(
         slice_ = Shard.parse(shard)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shard") from exc
-    settings = load_settings(auth_enabled=False)
+    # Only the S3/GCS settings matter here: the service's own store (BUCKETPORT_STORAGE_URL,
+    # by default ./.data) is neither checked nor created; SOURCE and DEST are checked below.
+    settings = read_settings(auth_enabled=False)
     options = Options(prefix, dry_run, delete, slice_, jobs, size_mtime)
     threads = max(settings.storage_threads, 2 * jobs + 2)
 
