@@ -206,7 +206,7 @@ class Settings(BaseSettings):
         ),
     )
     max_concurrent_uploads: int = Field(
-        8,
+        6,
         ge=1,
         le=10_000,
         description=(

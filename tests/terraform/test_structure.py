@@ -205,3 +205,26 @@ def test_ci_commands_cover_every_directory() -> None:
     loop = text[text.index("for dir in") : text.index("done")]
     listed = set(re.findall(r"[a-z][\w/-]*[a-z]", loop.split(";")[0].removeprefix("for dir in")))
     assert listed == set(_ids(DIRS))
+
+
+# `[...]` is a tuple, and Terraform's == is false between a list and a tuple with the same
+# elements (hashicorp/terraform#25798, #32258): `keys(m) == ["a"]` never holds, so an assert
+# written that way fails however right the code is, and a validation that way never passes.
+_LIST_LITERAL_EQUALITY = re.compile(r"(?:==|!=)\s*\[")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*TERRAFORM.rglob("*.tf"), *TERRAFORM.rglob("*.tftest.hcl")]),
+    ids=lambda p: p.relative_to(TERRAFORM).as_posix(),
+)
+def test_no_equality_with_a_list_literal(path: Path) -> None:
+    code = [(n, line.split("#", 1)[0]) for n, line in enumerate(path.read_text().splitlines(), 1)]
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for n, line in code
+        if _LIST_LITERAL_EQUALITY.search(line)
+    ]
+    assert not found, "compare lists with join(), length() or contains(), not ==:\n" + "\n".join(
+        found
+    )

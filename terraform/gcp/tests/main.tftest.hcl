@@ -283,12 +283,12 @@ run "ingress_hosts_reach_helm_values_and_the_release_stage" {
   }
 
   assert {
-    condition     = yamldecode(output.helm_values).ingress.hosts == ["files.example.com"] && yamldecode(output.helm_values).gke.managedCertificate
+    condition     = join(",", yamldecode(output.helm_values).ingress.hosts) == "files.example.com" && yamldecode(output.helm_values).gke.managedCertificate
     error_message = "helm_values must carry the GKE Ingress for ingress_hosts."
   }
 
   assert {
-    condition     = output.release_inputs.ingress_hosts == ["files.example.com"]
+    condition     = join(",", output.release_inputs.ingress_hosts) == "files.example.com"
     error_message = "The release stage must get the same hosts."
   }
 }

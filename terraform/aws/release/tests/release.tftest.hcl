@@ -77,7 +77,7 @@ run "namespace_is_made_here_not_by_helm" {
   }
 
   assert {
-    condition     = alltrue([for r in kubernetes_cluster_role_v1.deployer_read[0].rule : r.verbs == ["get"] && length(r.resource_names) > 0])
+    condition     = alltrue([for r in kubernetes_cluster_role_v1.deployer_read[0].rule : join(",", r.verbs) == "get" && length(r.resource_names) > 0])
     error_message = "The deployers' cluster role only reads named objects."
   }
 }
@@ -109,7 +109,7 @@ run "certificate_goes_to_the_class_params" {
   }
 
   assert {
-    condition     = kubernetes_manifest.ingress_class_params[0].manifest.spec.certificateARNs == ["arn:aws:acm:eu-west-1:123456789012:certificate/abcd"]
+    condition     = join(",", kubernetes_manifest.ingress_class_params[0].manifest.spec.certificateARNs) == "arn:aws:acm:eu-west-1:123456789012:certificate/abcd"
     error_message = "The ACM certificate must reach the IngressClassParams."
   }
 }

@@ -69,7 +69,7 @@ run "ingress_hosts_make_the_gke_way_in" {
 
   assert {
     condition = (
-      yamldecode(output.values_yaml).ingress.hosts == ["files.example.com"] &&
+      join(",", yamldecode(output.values_yaml).ingress.hosts) == "files.example.com" &&
       yamldecode(output.values_yaml).gke.managedCertificate &&
       yamldecode(output.values_yaml).config.keepAliveSeconds == 620
     )

@@ -108,7 +108,7 @@ run "irsa_trusts_the_cluster_oidc_provider_for_one_service_account" {
   }
 
   assert {
-    condition     = keys(output.service_account_annotations) == ["eks.amazonaws.com/role-arn"]
+    condition     = join(",", keys(output.service_account_annotations)) == "eks.amazonaws.com/role-arn"
     error_message = "IRSA needs the role-arn annotation on the service account."
   }
 

@@ -98,7 +98,7 @@ run "gke_ingress_values" {
   }
 
   assert {
-    condition     = output.values.ingress.enabled && output.values.ingress.hosts == ["files.example.com"] && output.values.ingress.annotations["kubernetes.io/ingress.class"] == "gce"
+    condition     = output.values.ingress.enabled && join(",", output.values.ingress.hosts) == "files.example.com" && output.values.ingress.annotations["kubernetes.io/ingress.class"] == "gce"
     error_message = "The GKE Ingress must be on, for the hosts, with the gce class annotation."
   }
 
