@@ -40,7 +40,7 @@ def test_the_s3_client_parses_listings_with_it() -> None:
     with aws_env(), mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="stamps")
         store = S3Store("stamps", "", blocking=Blocking(2), region="us-east-1")
-        client = store._client  # noqa: SLF001 (the SDK's own answer, before the adapter)
+        client = store._client  # the SDK's own answer, before the adapter converts it
         client.put_object(Bucket="stamps", Key="k", Body=b"x")
         listed = client.list_objects_v2(Bucket="stamps")["Contents"][0]["LastModified"]
         assert listed.tzinfo is UTC
