@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -171,13 +172,19 @@ def sync(
         slice_ = Shard.parse(shard)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shard") from exc
-    settings = load_settings(auth_enabled=False)
+    # Only the S3/GCS settings matter here: the service's own store (BUCKETPORT_STORAGE_URL,
+    # by default ./.data) is neither checked nor created; SOURCE and DEST are checked below.
+    settings = read_settings(auth_enabled=False)
     options = Options(prefix, dry_run, delete, slice_, jobs, size_mtime)
     threads = max(settings.storage_threads, 2 * jobs + 2)
 
     async def run() -> SyncReport:
         src = open_endpoint("SOURCE", source, settings, dry_run=True, threads=threads)
         dst = open_endpoint("DEST", destination, settings, dry_run=dry_run, threads=threads)
+        # A sync is one short process: what exists now (modules, settings, SDK clients) lives
+        # until it exits. Frozen, no collection walks it again, neither during the run nor the
+        # interpreter's at exit, which otherwise took ~0.2 s of a 1 s no-change re-run.
+        gc.freeze()
         try:
             await src.check(dry_run=True)
             await dst.check(dry_run=dry_run)

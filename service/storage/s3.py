@@ -28,6 +28,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
@@ -92,6 +93,19 @@ _DENIED = {
     "SignatureDoesNotMatch",
     "403",
 }
+
+
+def timestamp(value: str) -> datetime:
+    """A timestamp in an S3 answer. Listings carry ISO 8601 ones, which `fromisoformat` reads
+    ~500 times faster than botocore's default parser (dateutil: ~0.1 ms each, so seconds of
+    CPU per 100,000 listed keys); anything else (HTTP dates in headers) goes to that parser."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        return DEFAULT_TIMESTAMP_PARSER(value)
+    return parsed
 
 
 def s3_error(exc: Exception) -> StorageError:
@@ -209,6 +223,8 @@ class S3Store:
         # botocore's own session: boto3's would import s3transfer too (slower start, for the
         # server and above all for each `sync` run), and nothing here uses boto3's extras.
         session = botocore.session.get_session()
+        parsers = session.get_component("response_parser_factory")
+        parsers.set_parser_defaults(timestamp_parser=timestamp)
         self._client: S3Client = cast(
             "S3Client", session.create_client("s3", endpoint_url=endpoint_url, config=config)
         )

@@ -53,3 +53,39 @@ def test_gcs_loads_no_aws_sdk(gcs_endpoint: str) -> None:
     names = loaded("gs://bucket/prefix", STORAGE_EMULATOR_HOST=gcs_endpoint)
     assert "google.cloud.storage" in names
     assert not [name for name in names if name.startswith(("boto3", "botocore"))]
+
+
+SYNC_PROBE = """
+import json, runpy, sys
+sys.argv = ["bucketport", "sync", *sys.argv[1:]]
+try:
+    runpy.run_module("service", run_name="__main__")
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+SERVER_ONLY = {
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "opentelemetry",
+    "prometheus_client",
+    "pythonjsonlogger",
+}
+
+
+def test_a_sync_loads_no_server_stack_and_only_its_backends_sdk(tmp_path: Path) -> None:
+    """Every `sync` run pays its imports: not the web server's, nor an unused backend's."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f").write_bytes(b"1")
+    result = subprocess.run(
+        [sys.executable, "-c", SYNC_PROBE, str(tmp_path / "src"), str(tmp_path / "dst")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    names = set(json.loads(result.stdout.splitlines()[-1]))
+    assert "service" in names
+    assert not names & (SERVER_ONLY | {"boto3", "botocore", "google", "tqdm"})
