@@ -81,6 +81,14 @@ def _signed_url_principal(request: Request, secret: bytes) -> Principal | None:
 
 async def authenticate(request: Request, credentials: BearerDep) -> Principal:
     """Who is calling: a signed URL, a bearer token, or anyone when auth is off. Else 401."""
+    principal = _identify(request, credentials)
+    # The access log's `principal` (docs/operations.md): a token's name, `signed-url` or
+    # `anonymous`, never the token itself.
+    request.state.principal = principal.name
+    return principal
+
+
+def _identify(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     signed = _signed_url_principal(request, request.app.state.presign_secret)
     if signed is not None:
         return signed
@@ -102,7 +110,6 @@ async def authenticate(request: Request, credentials: BearerDep) -> Principal:
             "The bearer token is not valid.",
             {"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    request.state.principal = principal.name
     return principal
 
 

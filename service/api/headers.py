@@ -133,12 +133,13 @@ def decode_digest(value: str | None, name: str, size: int) -> bytes | None:
     """A base64 digest header of `size` bytes, or ApiError 400 naming the header."""
     if value is None:
         return None
+    refusal = ApiError(400, "invalid_header", f"{name} must be the base64 of {size} bytes.")
     try:
         digest = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        digest = b""
+        raise refusal from None
     if len(digest) != size:
-        raise ApiError(400, "invalid_header", f"{name} must be the base64 of {size} bytes.")
+        raise refusal
     return digest
 
 
@@ -170,9 +171,10 @@ def is_media_type(value: str) -> bool:
 def check_content_type(value: str | None) -> str | None:
     if value is None:
         return None
-    if not is_media_type(value.strip(" \t")):
+    stripped = value.strip(" \t")
+    if not is_media_type(stripped):
         raise ApiError(400, "invalid_header", "Content-Type is not a valid media type.")
-    return value.strip(" \t")
+    return stripped
 
 
 def http_date(moment: datetime) -> str:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.settings import Settings
 from service.storage import signing
-from tests.fixtures.service import AUTH_R, AUTH_W, WRITER
+from tests.fixtures.service import AUTH_R, AUTH_W, TOKENS, WRITER
 from tests.integration.test_objects import assert_problem, put
 
 
@@ -27,17 +27,34 @@ from tests.integration.test_objects import assert_problem, put
     ],
 )
 @pytest.mark.parametrize(
-    "authorization", [None, "Bearer wrong-token-0123456789", f"Basic {WRITER}", "Bearer"]
+    ("authorization", "detail", "challenge"),
+    [
+        (None, "Send Authorization: Bearer <token>.", "Bearer"),
+        (f"Basic {WRITER}", "Send Authorization: Bearer <token>.", "Bearer"),
+        ("Bearer", "Send Authorization: Bearer <token>.", "Bearer"),
+        (
+            "Bearer wrong-token-0123456789",
+            "The bearer token is not valid.",
+            'Bearer error="invalid_token"',
+        ),
+    ],
 )
 def test_no_valid_token_is_401(
-    client: TestClient, method: str, path: str, authorization: str | None
+    client: TestClient,
+    method: str,
+    path: str,
+    authorization: str | None,
+    detail: str,
+    challenge: str,
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = client.request(method, path, headers=headers, json={"key": "k", "method": "GET"})
     assert response.status_code == 401
-    assert response.headers["www-authenticate"].startswith("Bearer")
+    # The challenge tells a client (RFC 6750 §3) whether to send a token or to replace its own.
+    assert response.headers["www-authenticate"] == challenge
     if method != "HEAD":
-        assert response.json()["code"] == "unauthenticated"
+        assert_problem(response, 401, "unauthenticated")
+        assert response.json()["detail"] == detail
 
 
 def test_read_token_cannot_write(client: TestClient) -> None:
@@ -112,6 +129,71 @@ def test_tampered_expired_or_misused_signed_urls_are_403(client: TestClient) -> 
     for response in cases:
         assert_problem(response, 403, "invalid_signature")
     assert client.get("/v1/objects/secret", headers=AUTH_R).content == b"s"
+
+
+def test_signed_url_refusals_say_why(client: TestClient) -> None:
+    put(client, "k", b"x")
+    get_url = path_of(presign(client, key="k", method="GET")["url"])
+    query = parse_qs(urlsplit(get_url).query)
+    signature = query[signing.SIGNATURE][0]
+    expires = query[signing.EXPIRES][0]
+    elsewhere = "Signed URLs are valid for one object only."
+    cases = [
+        # A signature never opens a listing or the presign route, whatever it signs.
+        (client.get(f"/v1/objects?{signing.SIGNATURE}={signature}"), elsewhere),
+        (
+            client.post(
+                f"/v1/presign?{signing.EXPIRES}={expires}&{signing.SIGNATURE}={signature}",
+                json={"key": "k", "method": "PUT"},
+            ),
+            elsewhere,
+        ),
+        (
+            client.get(f"/v1/objects/k?{signing.SIGNATURE}={signature}"),
+            "The expiry is not a number.",
+        ),
+        (client.get(get_url.replace(expires, "soon")), "The expiry is not a number."),
+        (client.get(get_url.replace(expires, "1")), "The signed URL has expired."),
+        (
+            client.get(get_url.replace("/k?", "/other?")),
+            "The signature does not match this method, key, expiry and content type.",
+        ),
+    ]
+    for response, detail in cases:
+        assert_problem(response, 403, "invalid_signature")
+        assert response.json()["detail"] == detail, response.request.url
+
+
+def test_the_access_log_names_the_caller(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/operations.md: `principal` is the token's name, `signed-url` or `anonymous`."""
+    unnamed = "unnamed-token-0123456789abcdef"
+    tokens = [*TOKENS, {"token": unnamed, "scopes": ["read"]}]
+    settings = make_settings(auth_tokens=tokens)
+    with TestClient(create_app(settings)) as client, caplog.at_level("INFO", "bucketport.access"):
+        signed = path_of(presign(client, key="k", method="PUT")["url"])
+        requests = [
+            ("writer", client.put("/v1/objects/k", content=b"x", headers=AUTH_W)),
+            ("reader", client.get("/v1/objects/k", headers=AUTH_R)),
+            # Named by its place in the list (from 0), so rotation can still be followed.
+            (
+                "token-2",
+                client.get("/v1/objects/k", headers={"Authorization": f"Bearer {unnamed}"}),
+            ),
+            ("signed-url", client.put(signed, content=b"y")),
+            (None, client.get("/v1/objects/k")),  # refused: nobody to name
+        ]
+    open_app = create_app(make_settings(auth_enabled=False))
+    with TestClient(open_app) as open_client, caplog.at_level("INFO", "bucketport.access"):
+        requests.append(("anonymous", open_client.get("/v1/objects")))
+    principals = {
+        getattr(record, "request_id", None): getattr(record, "principal", "(no field)")
+        for record in caplog.records
+        if record.name == "bucketport.access"
+    }
+    for principal, response in requests:
+        assert principals[response.headers["x-request-id"]] == principal, response.request.url
 
 
 def test_expired_signed_url_is_403(client: TestClient) -> None:
