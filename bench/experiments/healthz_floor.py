@@ -169,18 +169,18 @@ def over_sockets(rounds: int, seconds: int, rungs: list[str]) -> dict[str, tuple
     `rounds`, run in turns. CPU per request moves far less than the rate on a shared machine."""
     rates: dict[str, list[float]] = {rung: [] for rung in rungs}
     cpu: dict[str, list[float]] = {rung: [] for rung in rungs}
-    work = Path(tempfile.mkdtemp(prefix="healthz-floor-"))
-    for _ in range(rounds):
-        for rung in rungs:
-            with rung_server(rung, work) as url:
-                server = server_process(url)
-                before = cpu_seconds(server)
-                result = load.wrk(url, WRITER, connections=CONNECTIONS, seconds=seconds)
-                used = cpu_seconds(server) - before
-            if result.errors:
-                raise RuntimeError(f"{rung}: {result.errors} errors")
-            rates[rung].append(result.requests_per_second)
-            cpu[rung].append(used / (result.requests_per_second * seconds) * 1e6)
+    with tempfile.TemporaryDirectory(prefix="healthz-floor-") as tmp:
+        for _ in range(rounds):
+            for rung in rungs:
+                with rung_server(rung, Path(tmp)) as url:
+                    server = server_process(url)
+                    before = cpu_seconds(server)
+                    result = load.wrk(url, WRITER, connections=CONNECTIONS, seconds=seconds)
+                    used = cpu_seconds(server) - before
+                if result.errors:
+                    raise RuntimeError(f"{rung}: {result.errors} errors")
+                rates[rung].append(result.requests_per_second)
+                cpu[rung].append(used / (result.requests_per_second * seconds) * 1e6)
     return {rung: (statistics.mean(rates[rung]), statistics.mean(cpu[rung])) for rung in rungs}
 
 

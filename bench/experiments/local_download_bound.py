@@ -96,9 +96,8 @@ def cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def main(rounds: int, size: int) -> None:
+def main(rounds: int, size: int, work: Path) -> None:
     print(f"load average at start: {os.getloadavg()}")
-    work = Path(tempfile.mkdtemp(prefix="local-download-bound-"))
     work.chmod(0o755)  # nginx workers may run as another user
     source = work / "data" / "big.bin"
     source.parent.mkdir()
@@ -146,4 +145,5 @@ if __name__ == "__main__":
     else:
         args = [int(a) for a in sys.argv[1:]]
         rounds, mib = (args + [5, 512][len(args) :])[:2]
-        main(rounds, mib * MIB)
+        with tempfile.TemporaryDirectory(prefix="local-download-bound-") as tmp:
+            main(rounds, mib * MIB, Path(tmp))

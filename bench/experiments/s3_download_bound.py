@@ -114,9 +114,8 @@ def cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def main(rounds: int) -> None:
+def main(rounds: int, work: Path) -> None:
     print(f"load average at start: {os.getloadavg()}")
-    work = Path(tempfile.mkdtemp(prefix="s3-download-bound-"))
     source = work / "data.bin"
     source.write_bytes(os.urandom(MIB) * (SIZE // MIB))
     with (
@@ -175,4 +174,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         serve(int(sys.argv[2]))
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+        with tempfile.TemporaryDirectory(prefix="s3-download-bound-") as tmp:
+            main(int(sys.argv[1]) if len(sys.argv) > 1 else 5, Path(tmp))
