@@ -152,7 +152,7 @@ RUNGS = ("bare", "raw-default", "guard", *LAYERS, "service")
 
 def server_process(url: str) -> psutil.Process:
     """The child process listening on the port of `url`."""
-    port = int(url.split(":")[2].split("/")[0])
+    port = int(url.split(":")[2].split("/", maxsplit=1)[0])
     for child in psutil.Process().children(recursive=True):
         if any(c.laddr.port == port for c in child.net_connections("tcp")):
             return child
@@ -164,9 +164,7 @@ def cpu_seconds(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def over_sockets(
-    rounds: int, seconds: int, rungs: list[str]
-) -> dict[str, tuple[float, float]]:
+def over_sockets(rounds: int, seconds: int, rungs: list[str]) -> dict[str, tuple[float, float]]:
     """(requests per second, server CPU microseconds per request) of each rung, means over
     `rounds`, run in turns. CPU per request moves far less than the rate on a shared machine."""
     rates: dict[str, list[float]] = {rung: [] for rung in rungs}

@@ -66,8 +66,10 @@ def proxy_app(endpoint: str, bucket: str, key: str) -> Starlette:
             async def chunks() -> Any:
                 try:
                     while True:
-                        chunk = await anyio.to_thread.run_sync(body.read, MIB) if hop else (
-                            body.read(MIB)
+                        chunk = (
+                            await anyio.to_thread.run_sync(body.read, MIB)
+                            if hop
+                            else body.read(MIB)
                         )
                         if not chunk:
                             return
@@ -143,7 +145,10 @@ def main(rounds: int) -> None:
                 "proxy-inline": (lambda: load.download(f"{proxy_url}/inline", SIZE), proxy_process),
                 "proxy": (lambda: load.download(f"{proxy_url}/hop", SIZE), proxy_process),
                 "proxy+sha": (lambda: load.download(f"{proxy_url}/hop-sha", SIZE), proxy_process),
-                "service": (lambda: load.download(url, SIZE, AUTH_W), psutil.Process(svc.process.pid)),
+                "service": (
+                    lambda: load.download(url, SIZE, AUTH_W),
+                    psutil.Process(svc.process.pid),
+                ),
             }
             wall: dict[str, list[float]] = {name: [] for name in cases}
             store_cpu: dict[str, list[float]] = {name: [] for name in cases}

@@ -23,7 +23,7 @@ from tests.fixtures.emulators import Emulator, create_bucket
 from tests.fixtures.service import REPO
 
 FILES = 300
-QUICK_FILES = 100
+QUICK_FILES = 60
 AWS = REPO / ".tools" / "awscli" / "bin" / "aws"
 TOOLS = ("service", "rclone", "aws")
 STEPS = ("up", "up_again", "down", "down_again")
@@ -32,10 +32,10 @@ STEPS = ("up", "up_again", "down", "down_again")
 def make_tree(root: Path, quick: bool) -> tuple[int, int]:
     """300 files: many small (1-64 KiB), some medium (256 KiB-2 MiB), a few larger than the
     8 MiB part size of every tool here (multipart both ways). Returns (files, total bytes).
-    The quick run has 100 files, one of them large, so that 12 tool runs fit in ~20 s."""
+    The quick run has 60 files, one of them large: 12 tool runs in about 15 s."""
     rng = random.Random(12)  # noqa: S311 (file sizes, the same in every run)
     large = [9 * MIB] if quick else [9 * MIB, 12 * MIB, 20 * MIB, 24 * MIB, 40 * MIB]
-    medium = 8 if quick else 30
+    medium = 5 if quick else 30
     files = QUICK_FILES if quick else FILES
     sizes = large + [rng.randint(256 * 1024, 2 * MIB) for _ in range(medium)]
     sizes += [rng.randint(1024, 64 * 1024) for _ in range(files - len(sizes))]

@@ -142,8 +142,9 @@ def read_only_s3(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     """A moto server of its own that checks credentials, holding one bucket: yields its URL,
     the bucket and the keys of a user whose policy may read the bucket but not write to it.
 
-    moto checks credentials only after the first INITIAL_NO_AUTH_ACTION_COUNT requests, which
-    create the bucket and the user here (the shared moto server checks none)."""
+    moto checks credentials only after the first INITIAL_NO_AUTH_ACTION_COUNT requests: here the
+    readiness probe and the four calls that make the bucket, the user, its policy and its key
+    (the shared moto server checks none)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with (tmp_path / "moto-auth.log").open("wb") as log:
