@@ -7,9 +7,10 @@ import binascii
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_to_bytes
 
+from service.api.date import http_date
 from service.api.problems import ApiError
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
@@ -175,11 +176,6 @@ def check_content_type(value: str | None) -> str | None:
     if not is_media_type(stripped):
         raise ApiError(400, "invalid_header", "Content-Type is not a valid media type.")
     return stripped
-
-
-def http_date(moment: datetime) -> str:
-    # SDKs hand back their own UTC tzinfo (botocore: dateutil's tzutc), which usegmt rejects.
-    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def object_headers(info: ObjectInfo, now: datetime) -> dict[str, str]:
