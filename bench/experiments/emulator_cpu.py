@@ -20,6 +20,7 @@ from typing import Any
 
 import psutil
 
+from bench.experiments import cpu_seconds
 from tests.fixtures.emulators import Emulator
 
 MIB = 1024 * 1024
@@ -27,19 +28,14 @@ SIZE = 64 * MIB
 BUCKET = "bench-experiment"
 
 
-def cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
 def measure(emulator: Emulator, cases: dict[str, Callable[[], object]], rounds: int) -> None:
     process = psutil.Process(emulator.process.pid)  # type: ignore[union-attr]
     seen: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, run in cases.items():
-            before = cpu(process)
+            before = cpu_seconds(process)
             run()
-            seen[name].append(cpu(process) - before)
+            seen[name].append(cpu_seconds(process) - before)
     for name, values in seen.items():
         print(f"{emulator.kind} {name}: {statistics.median(values):.2f} s emulator CPU per 64 MiB")
 

@@ -37,10 +37,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psutil
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bench import load, servers
+from bench.experiments import cpu_seconds, listening_child
 from tests.fixtures.service import REPO, WRITER, free_port
 
 HEALTHY = b'{"status":"ok"}'
@@ -150,20 +150,6 @@ async def in_process(rounds: int, requests: int = 20000) -> dict[str, float]:
 RUNGS = ("bare", "raw-default", "guard", *LAYERS, "service")
 
 
-def server_process(url: str) -> psutil.Process:
-    """The child process listening on the port of `url`."""
-    port = int(url.split(":")[2].split("/", maxsplit=1)[0])
-    for child in psutil.Process().children(recursive=True):
-        if any(c.laddr.port == port for c in child.net_connections("tcp")):
-            return child
-    raise RuntimeError(f"no child listens on {port}")
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
 def over_sockets(rounds: int, seconds: int, rungs: list[str]) -> dict[str, tuple[float, float]]:
     """(requests per second, server CPU microseconds per request) of each rung, means over
     `rounds`, run in turns. CPU per request moves far less than the rate on a shared machine."""
@@ -173,7 +159,7 @@ def over_sockets(rounds: int, seconds: int, rungs: list[str]) -> dict[str, tuple
         for _ in range(rounds):
             for rung in rungs:
                 with rung_server(rung, Path(tmp)) as url:
-                    server = server_process(url)
+                    server = listening_child(url)
                     before = cpu_seconds(server)
                     result = load.wrk(url, WRITER, connections=CONNECTIONS, seconds=seconds)
                     used = cpu_seconds(server) - before

@@ -35,6 +35,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bench import load, servers
+from bench.experiments import cpu_seconds, listening_child
 from tests.fixtures.service import AUTH_W, REPO, free_port
 
 MIB = 1024 * 1024
@@ -83,17 +84,9 @@ def streamer(path: Path) -> Iterator[tuple[str, psutil.Process]]:
 
 def nginx_process(url: str) -> psutil.Process:
     """nginx's worker: the child of our nginx master that serves (one worker)."""
-    port = int(url.rsplit(":", 1)[1])
-    for child in psutil.Process().children(recursive=True):
-        if any(c.laddr.port == port for c in child.net_connections("tcp")):
-            workers = child.children()
-            return workers[0] if workers else child
-    raise RuntimeError(f"no nginx on {port}")
-
-
-def cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
+    master = listening_child(url)
+    workers = master.children()
+    return workers[0] if workers else master
 
 
 def main(rounds: int, size: int, work: Path) -> None:
@@ -124,9 +117,9 @@ def main(rounds: int, size: int, work: Path) -> None:
         used: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(rounds):
             for name, (run, server) in cases.items():
-                before = cpu(server)
+                before = cpu_seconds(server)
                 wall[name].append(run())
-                used[name].append(cpu(server) - before)
+                used[name].append(cpu_seconds(server) - before)
     base = statistics.median(wall["nginx"])
     print(f"{size // MIB} MiB, median of {rounds}; ratio = nginx time / this time:")
     for name in cases:

@@ -43,6 +43,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bench import load, servers
+from bench.experiments import cpu_seconds
 from bench.suite import s3_client
 from tests.fixtures.service import AUTH_W, REPO, free_port
 
@@ -109,11 +110,6 @@ def proxy(endpoint: str, key: str) -> Iterator[tuple[str, psutil.Process]]:
         yield url, psutil.Process(process.pid)
 
 
-def cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
 def main(rounds: int, work: Path) -> None:
     print(f"load average at start: {os.getloadavg()}")
     source = work / "data.bin"
@@ -154,10 +150,10 @@ def main(rounds: int, work: Path) -> None:
             server_cpu: dict[str, list[float]] = {name: [] for name in cases}
             for _ in range(rounds):
                 for name, (run, server) in cases.items():
-                    before = cpu(moto), cpu(server)
+                    before = cpu_seconds(moto), cpu_seconds(server)
                     wall[name].append(run())
-                    store_cpu[name].append(cpu(moto) - before[0])
-                    server_cpu[name].append(cpu(server) - before[1])
+                    store_cpu[name].append(cpu_seconds(moto) - before[0])
+                    server_cpu[name].append(cpu_seconds(server) - before[1])
     base = statistics.median(wall["direct"])
     print(f"64 MiB from moto, median of {rounds}; ratio = direct time / this time:")
     for name in cases:

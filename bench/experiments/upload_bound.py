@@ -41,6 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench import load
+from bench.experiments import cpu_seconds
 from bench.servers import stopping, wait_http
 from tests.fixtures.service import REPO, free_port
 
@@ -136,11 +137,6 @@ ROUTES: dict[str, Callable[[Request], Awaitable[Response]]] = {
 app = Starlette(routes=[Route(f"/{name}", put, methods=["PUT"]) for name, put in ROUTES.items()])
 
 
-def cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
 def main(mib: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="upload-bound-") as tmp:
         work = Path(tmp)
@@ -164,9 +160,9 @@ def main(mib: int, rounds: int) -> None:
             used: dict[str, list[float]] = {name: [] for name in ROUTES}
             for _ in range(rounds):
                 for name in ROUTES:
-                    before = cpu(process)
+                    before = cpu_seconds(process)
                     wall[name].append(load.upload(f"{url}/{name}", source))
-                    used[name].append(cpu(process) - before)
+                    used[name].append(cpu_seconds(process) - before)
     base = statistics.median(wall["bare"])
     for name in ROUTES:
         seconds = statistics.median(wall[name])
