@@ -102,10 +102,8 @@ def timestamp(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
         return DEFAULT_TIMESTAMP_PARSER(value)
-    return parsed
+    return parsed if parsed.tzinfo is not None else DEFAULT_TIMESTAMP_PARSER(value)
 
 
 def s3_error(exc: Exception) -> StorageError:
