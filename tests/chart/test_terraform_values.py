@@ -101,47 +101,57 @@ def render_release(
     return template(helm, values, entries, tmp_path), inputs
 
 
-@pytest.mark.parametrize(("cloud", "egress"), [("aws", EKS_AGENT), ("gcp", GKE_METADATA)])
+def assert_credentials_image_and_way_in(
+    objects: list[Manifest], release: str, cloud: str, image: str, storage_url: str
+) -> Manifest:
+    """The release gets its cloud's identity egress, the image and bucket Terraform names, and
+    its way in (the ALB class on EKS, HTTPS with a long backend timeout on GKE): the Ingress."""
+    egress = {"aws": EKS_AGENT, "gcp": GKE_METADATA}[cloud]
+    assert identity_egress(objects, release) == egress
+    container = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == image
+    assert find(objects, "ConfigMap")["data"]["BUCKETPORT_STORAGE_URL"] == storage_url
+    ingress = find(objects, "Ingress")
+    if cloud == "aws":
+        assert ingress["spec"]["ingressClassName"] == "alb"
+    else:
+        assert_gke_serves_https_with_a_long_backend_timeout(objects)
+    return ingress
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
 def test_helm_values_alone_give_credentials_image_and_way_in(
-    helm: str, cloud: str, egress: dict[str, int], tmp_path: Path
+    helm: str, cloud: str, tmp_path: Path
 ) -> None:
     first = first_stage(cloud)
     values = first.output("helm_values")
     # The tokens are the one thing Terraform does not hold: a Secret of the user's own.
     objects = template(helm, [values], ["auth.existingSecret=bucketport-auth"], tmp_path)
-    assert identity_egress(objects, "bucketport") == egress
-    container = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     inputs = first.output("release_inputs")
-    assert container["image"] == f"{inputs['image_repository']}:{first.var('image_tag')}"
-    assert find(objects, "ConfigMap")["data"]["BUCKETPORT_STORAGE_URL"] == inputs["storage_url"]
-    ingress = find(objects, "Ingress")
+    image = f"{inputs['image_repository']}:{first.var('image_tag')}"
+    ingress = assert_credentials_image_and_way_in(
+        objects, "bucketport", cloud, image, inputs["storage_url"]
+    )
     if cloud == "aws":
-        assert ingress["spec"]["ingressClassName"] == first.var("ingress_class_name") == "alb"
+        assert first.var("ingress_class_name") == "alb"
         assert ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/target-type"] == "ip"
     else:
         hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
         assert hosts == first.var("ingress_hosts") != []
-        assert_gke_serves_https_with_a_long_backend_timeout(objects)
 
 
-@pytest.mark.parametrize(("cloud", "egress"), [("aws", EKS_AGENT), ("gcp", GKE_METADATA)])
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
 def test_terraform_release_gets_credentials_image_and_way_in(
-    helm: str, cloud: str, egress: dict[str, int], tmp_path: Path
+    helm: str, cloud: str, tmp_path: Path
 ) -> None:
     objects, inputs = render_release(helm, cloud, tmp_path)
-    assert identity_egress(objects, inputs.get("release_name", "bucketport")) == egress
-    container = find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == f"{inputs['image_repository']}:{inputs['image_tag']}"
+    image = f"{inputs['image_repository']}:{inputs['image_tag']}"
+    release = inputs.get("release_name", "bucketport")
+    assert_credentials_image_and_way_in(objects, release, cloud, image, inputs["storage_url"])
     service_account = find(objects, "ServiceAccount")["metadata"]["name"]
     assert service_account == inputs["service_account_name"]
-    config = find(objects, "ConfigMap")["data"]
-    assert config["BUCKETPORT_STORAGE_URL"] == inputs["storage_url"]
-    ingress = find(objects, "Ingress")
     if cloud == "aws":
         assert inputs["image_repository"] == ECR
-        assert ingress["spec"]["ingressClassName"] == "alb"
-    else:
-        assert_gke_serves_https_with_a_long_backend_timeout(objects)
 
 
 def test_release_without_tokens_fails_at_once_naming_the_value(helm: str, tmp_path: Path) -> None:
