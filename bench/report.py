@@ -78,7 +78,7 @@ def plot(metrics: dict[str, Metric], mode: str, path: Path) -> None:
             scores[y], y, f" {m.value:g} {m.unit} ({sign} {m.target:g})", va="center", fontsize=8
         )
     ax.set_xlabel("value relative to target (right of the line: target met)")
-    ax.set_xlim(0, max(max(scores) * 1.45, 1.6))
+    ax.set_xlim(0, max(max(scores, default=0) * 1.45, 1.6))
     ax.set_title(f"bucketport benchmarks ({mode} run)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

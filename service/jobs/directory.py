@@ -62,10 +62,11 @@ def _info(
 ) -> ObjectInfo:
     recorded = _recorded(path)
     checksums: dict[str, str] = {}
-    if recorded.get("stamp") == _stamp(stat) and recorded.get("sha256") and recorded.get("md5"):
-        checksums = {"sha256": str(recorded["sha256"]), "md5": str(recorded["md5"])}
-    elif algorithms:
-        checksums = _digests_of(path, algorithms)
+    if recorded.get("stamp") == _stamp(stat):
+        checksums = {name: str(recorded[name]) for name in ALGORITHMS if recorded.get(name)}
+    missing = tuple(name for name in algorithms if name not in checksums)
+    if missing:
+        checksums |= _digests_of(path, missing)
     content_type = recorded.get("content_type") or mimetypes.guess_type(key)[0]
     return ObjectInfo(
         key=key,
@@ -163,7 +164,12 @@ class DirectoryStore:
         metadata: Mapping[str, str] | None = None,
         checksums: ExpectedChecksums | None = None,
         modified: datetime | None = None,
+        md5: str | None = None,
     ) -> Written:
+        """The record holds the SHA-256, and the MD5 where it comes free: checked against
+        `checksums`, or `md5`, the source's MD5 of this body (base64) from the same details as
+        the SHA-256 checked (once that matches, it is recorded as is). MD5 costs more than twice
+        SHA-256 here; a comparison that needs one the record lacks computes it then."""
         if self.read_only:
             raise NotSupported("This directory is read-only here (a source or a dry run).")
         path = self._path(key)
@@ -171,22 +177,24 @@ class DirectoryStore:
         await self._blocking.run(_make_parent, path)
         existed = await self._blocking.run(path.exists)
         digests = Digests(checksums)
-        md5 = hashlib.md5(usedforsecurity=False)
         file = await self._blocking.run(tmp.open, "xb")
         try:
             try:
                 async for chunk in rechunk(chunks):
-                    await self._blocking.run(_write_hashed, file, chunk, digests, md5)
+                    await self._blocking.run(_write_hashed, file, chunk, digests)
             finally:
                 file.close()
             digests.verify()
             user = {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA}
-            record = {
+            record: dict[str, Any] = {
                 "content_type": content_type,
                 "metadata": user,
                 "sha256": b64(digests.sha256 or b""),
-                "md5": b64(md5.digest()),
             }
+            if digests.md5 is not None:
+                record["md5"] = b64(digests.md5)
+            elif md5 and checksums and checksums.sha256:
+                record["md5"] = md5  # vouched for by the SHA-256 just checked
             await self._blocking.run(_finish, tmp, path, record, modified)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -213,9 +221,8 @@ def _make_parent(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def _write_hashed(file: Any, chunk: bytes, digests: Digests, md5: Any) -> None:
+def _write_hashed(file: Any, chunk: bytes, digests: Digests) -> None:
     digests.update(chunk)
-    md5.update(chunk)
     file.write(chunk)
 
 

@@ -21,7 +21,6 @@ Deletes (`delete`) run only after both listings ended without error.
 from __future__ import annotations
 
 import base64
-import re
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,9 +37,9 @@ from service.storage.base import (
     StorageError,
     Written,
 )
+from service.storage.remote import HEX_MD5
 
 DEFAULT_JOBS = 8
-_HEX_MD5 = re.compile("[0-9a-f]{32}")
 PAGE = 1000
 
 
@@ -307,7 +306,7 @@ class Sync:
             # A key the listing did not show is only created: a write that appeared meanwhile
             # is not overwritten (the copy fails), and S3 needs no HEAD first.
             extra: dict[str, Any] = (
-                {"modified": info.last_modified}
+                {"modified": info.last_modified, "md5": _vouched_md5(info)}
                 if isinstance(self.target, DirectoryStore)
                 else {"if_none_match_any": create}
             )
@@ -329,7 +328,7 @@ async def _detailed(store: Any, info: ObjectInfo, algorithms: tuple[str, ...] = 
     """`info` with checksums: asks the store for them when the listing had none. A directory
     computes only `algorithms` (a store returns what it has)."""
     have = info.checksums or {}
-    if "sha256" in have or (algorithms and all(name in have for name in algorithms)):
+    if all(name in have for name in algorithms or ("sha256",)):
         return info
     try:
         if isinstance(store, DirectoryStore):
@@ -341,6 +340,13 @@ async def _detailed(store: Any, info: ObjectInfo, algorithms: tuple[str, ...] = 
     return detailed
 
 
+def _vouched_md5(info: ObjectInfo) -> str | None:
+    """The download's MD5 when its SHA-256, the one the copy is checked against, came with it:
+    the same object version vouches for both."""
+    have = info.checksums or {}
+    return have.get("md5") if "sha256" in have else None
+
+
 def _shared(info: ObjectInfo) -> tuple[str, ...]:
     """The first digest of the comparison order a directory could match `info` on."""
     have = info.checksums or {}
@@ -349,7 +355,7 @@ def _shared(info: ObjectInfo) -> tuple[str, ...]:
 
 def _etag_md5(store: Any, info: ObjectInfo) -> str | None:
     """An S3 ETag that may be the body's MD5 (a single-part upload): 32 hex digits."""
-    if store.backend == "s3" and _HEX_MD5.fullmatch(info.etag or ""):
+    if store.backend == "s3" and HEX_MD5.fullmatch(info.etag or ""):
         return info.etag
     return None
 

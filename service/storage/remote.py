@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
@@ -32,6 +33,8 @@ from service.storage.threads import Blocking
 T = TypeVar("T")
 MAX_NAME_BYTES = 1024
 """S3 keys and GCS object names are at most 1024 bytes, base prefix included."""
+HEX_MD5 = re.compile("[0-9a-f]{32}")
+"""An ETag that may be an MD5: S3 gives a multipart object's as `<hex>-<parts>`."""
 
 
 def b64(digest: bytes) -> str:

@@ -55,6 +55,7 @@ from service.storage.base import (
     check_preconditions,
 )
 from service.storage.remote import (
+    HEX_MD5,
     BodyStream,
     Namespace,
     b64,
@@ -162,6 +163,17 @@ def version_id(response: Mapping[str, Any]) -> str | None:
     return None if version in (None, "null") else str(version)
 
 
+def _etag_is_md5(etag: str, response: Mapping[str, Any]) -> bool:
+    """S3's ETag is the body's MD5 for a single-part upload stored in plain or with SSE-S3,
+    and something else for multipart uploads, SSE-KMS and SSE-C (S3's Object docs)."""
+    encryption = str(response.get("ServerSideEncryption", ""))
+    return (
+        HEX_MD5.fullmatch(etag) is not None
+        and not encryption.startswith("aws:kms")
+        and "SSECustomerAlgorithm" not in response
+    )
+
+
 def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
     etag = str(response["ETag"]).strip('"')
     metadata, checksums = split_metadata(response.get("Metadata"))
@@ -170,6 +182,8 @@ def _info(key: str, response: Mapping[str, Any], size: int) -> ObjectInfo:
     # service records their SHA-256 in metadata instead.
     if sha256 and "-" not in etag and "-" not in sha256:
         checksums.setdefault("sha256", sha256)  # what the service recorded comes first
+    if _etag_is_md5(etag, response):
+        checksums["md5"] = b64(bytes.fromhex(etag))
     return ObjectInfo(
         key=key,
         size=size,
