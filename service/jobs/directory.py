@@ -60,7 +60,16 @@ def _recorded(path: Path) -> dict[str, Any]:
 def _info(
     key: str, path: Path, stat: os.stat_result, algorithms: tuple[str, ...] = ()
 ) -> ObjectInfo:
-    recorded = _recorded(path)
+    return _described(key, path, stat, _recorded(path), algorithms)
+
+
+def _described(
+    key: str,
+    path: Path,
+    stat: os.stat_result,
+    recorded: Mapping[str, Any],
+    algorithms: tuple[str, ...] = (),
+) -> ObjectInfo:
     checksums: dict[str, str] = {}
     if recorded.get("stamp") == _stamp(stat):
         checksums = {name: str(recorded[name]) for name in ALGORITHMS if recorded.get(name)}
@@ -174,8 +183,7 @@ class DirectoryStore:
             raise NotSupported("This directory is read-only here (a source or a dry run).")
         path = self._path(key)
         tmp = path.with_name(f".{path.name[:200]}{TMP_MARK}{secrets.token_hex(4)}")
-        await self._blocking.run(_make_parent, path)
-        existed = await self._blocking.run(path.exists)
+        existed = await self._blocking.run(_prepare, path)
         digests = Digests(checksums)
         file = await self._blocking.run(tmp.open, "xb")
         try:
@@ -195,12 +203,12 @@ class DirectoryStore:
                 record["md5"] = b64(digests.md5)
             elif md5 and checksums and checksums.sha256:
                 record["md5"] = md5  # vouched for by the SHA-256 just checked
-            await self._blocking.run(_finish, tmp, path, record, modified)
+            stat, saved = await self._blocking.run(_finish, tmp, path, record, modified)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
-        info = await self._blocking.run(self._head, key, ())
+        info = _described(key, path, stat, record if saved else {})
         return Written(info=info, created=not existed)
 
     async def delete(self, key: str) -> None:
@@ -217,8 +225,10 @@ def _take(entries: Iterator[ObjectInfo], size: int) -> list[ObjectInfo]:
     return list(itertools.islice(entries, size))
 
 
-def _make_parent(path: Path) -> None:
+def _prepare(path: Path) -> bool:
+    """Makes the file's directory; True if the file exists already."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    return path.exists()
 
 
 def _write_hashed(file: Any, chunk: bytes, digests: Digests) -> None:
@@ -226,17 +236,25 @@ def _write_hashed(file: Any, chunk: bytes, digests: Digests) -> None:
     file.write(chunk)
 
 
-def _finish(tmp: Path, path: Path, record: dict[str, Any], modified: datetime | None) -> None:
+def _finish(
+    tmp: Path, path: Path, record: dict[str, Any], modified: datetime | None
+) -> tuple[os.stat_result, bool]:
+    """Stamps, records and renames the file into place: its stat, and whether the record
+    was saved (the rename keeps both)."""
     if modified is not None:
         ns = int(modified.timestamp() * 1e9)
         os.utime(tmp, ns=(ns, ns))
-    record["stamp"] = _stamp(tmp.stat())
+    stat = tmp.stat()
+    record["stamp"] = _stamp(stat)
+    saved = True
     try:
         os.setxattr(tmp, XATTR, json.dumps(record, separators=(",", ":")).encode())
     except OSError as exc:
         if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP, errno.E2BIG, errno.ENOSPC):
             raise  # no xattrs here: the body still arrives; type and metadata do not
+        saved = False
     os.replace(tmp, path)
+    return stat, saved
 
 
 class _Download:

@@ -5,6 +5,7 @@ and a file changed in place is copied even with the same size and mtime."""
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
@@ -165,10 +166,31 @@ async def test_an_md5_is_recorded_only_when_a_checked_sha256_vouches_for_it(
     lie = b64_digest("md5", b"other bytes")
     await store.put("unchecked", body(content), md5=lie)
     assert "md5" not in record(tmp_path / "unchecked")
-    await store.put("checked", body(content), checksums=ExpectedChecksums(sha256=sha256), md5=lie)
+    written = await store.put(
+        "checked", body(content), checksums=ExpectedChecksums(sha256=sha256), md5=lie
+    )
     assert record(tmp_path / "checked")["md5"] == lie  # the source's word, tied to its SHA-256
+    assert written.info == await store.head("checked", algorithms=())
     with pytest.raises(ChecksumMismatch):
         await store.put(
             "wrong", body(content), checksums=ExpectedChecksums(sha256=bytes(32)), md5=lie
         )
     assert sorted(os.listdir(tmp_path)) == ["checked", "unchecked"]
+
+
+async def test_without_extended_attributes_the_body_still_arrives_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unsupported(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+
+    monkeypatch.setattr(os, "setxattr", unsupported)
+    store = DirectoryStore(tmp_path, blocking=Blocking(2), read_only=False)
+    written = await store.put(
+        "notes.txt", body(b"kept"), content_type="application/x-custom", metadata={"a": "b"}
+    )
+    assert (tmp_path / "notes.txt").read_bytes() == b"kept"
+    # What the file now says of itself, not what was asked: no record, a type from its name.
+    assert (written.info.content_type, written.info.metadata) == ("text/plain", {})
+    assert written.info.checksums == {}
+    assert written.info == await store.head("notes.txt", algorithms=())
