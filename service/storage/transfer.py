@@ -24,6 +24,9 @@ async def rechunk(
     """
     buffer = bytearray()
     async for chunk in limited(chunks, max_bytes):
+        if not buffer and len(chunk) == size:
+            yield chunk  # a whole piece already (a store's reads are): no copy
+            continue
         buffer += chunk
         while len(buffer) >= size:
             yield bytes(buffer[:size])

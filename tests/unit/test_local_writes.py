@@ -15,7 +15,7 @@ from service.storage import local
 from service.storage.base import TooLarge
 from service.storage.local import LocalStore
 from service.storage.threads import Blocking
-from service.storage.transfer import MAX_PIECES, batches
+from service.storage.transfer import MAX_PIECES, batches, rechunk
 
 pytestmark = pytest.mark.anyio
 KIB = 1024
@@ -108,3 +108,21 @@ async def test_failed_body_waits_for_the_write_in_flight_and_leaves_nothing(
     assert results == [1024 * KIB]  # the write in flight completed on an open file
     assert list((tmp_path / "tmp").iterdir()) == []
     assert list((tmp_path / "objects").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [[1024], [1024, 1024, 10], [10, 1024, 1024], [3000], [1, 2, 1021, 1024, 0, 5], []],
+    ids=["one-whole", "whole-then-tail", "offset", "large", "small-pieces", "empty"],
+)
+async def test_rechunk_gives_whole_pieces_and_passes_whole_ones_on_uncopied(
+    sizes: list[int],
+) -> None:
+    pieces = [os.urandom(size) for size in sizes]
+    got = [piece async for piece in rechunk(body(pieces), 1024)]
+    assert b"".join(got) == b"".join(pieces)
+    assert all(len(piece) == 1024 for piece in got[:-1])
+    assert 0 < len(got[-1]) <= 1024 if got else not b"".join(pieces)
+    whole = [p for p in pieces if len(p) == 1024]
+    if sizes[:1] == [1024]:  # the buffer was empty when it came: the same object goes on
+        assert got[0] is whole[0]
