@@ -1,9 +1,10 @@
 """A plain local directory as a sync endpoint: keys are relative paths, '/'-separated.
 
 Only what sync needs (list, head, get, put, delete). Files are read in place and never changed
-when the directory is a source. When it is a destination, each file is written to a temporary
-name beside its final one and renamed, so a failed copy leaves nothing; its content type, user
-metadata and SHA-256 go into one extended attribute (`user.bucketport`) where the filesystem
+when the directory is a source (the digests of its files go to a DigestCache instead). When it
+is a destination, each file is written to a temporary name beside its final one and renamed, so
+a failed copy leaves nothing; its content type, user metadata, SHA-256 and (where the source
+vouches for one) MD5 go into one extended attribute (`user.bucketport`) where the filesystem
 has them, and its mtime is the source object's. Without a recorded type, the type is guessed
 from the file name. Symlinks and special files are not followed or copied.
 """
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from service.jobs.digest_cache import DigestCache
 from service.storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
@@ -58,9 +60,13 @@ def _recorded(path: Path) -> dict[str, Any]:
 
 
 def _info(
-    key: str, path: Path, stat: os.stat_result, algorithms: tuple[str, ...] = ()
+    key: str,
+    path: Path,
+    stat: os.stat_result,
+    algorithms: tuple[str, ...] = (),
+    cache: DigestCache | None = None,
 ) -> ObjectInfo:
-    return _described(key, path, stat, _recorded(path), algorithms)
+    return _described(key, path, stat, _recorded(path), algorithms, cache)
 
 
 def _described(
@@ -69,13 +75,23 @@ def _described(
     stat: os.stat_result,
     recorded: Mapping[str, Any],
     algorithms: tuple[str, ...] = (),
+    cache: DigestCache | None = None,
 ) -> ObjectInfo:
+    """With the recorded digests if the file is unchanged since, and those of `algorithms`
+    that the record lacks: from the digest cache, else computed (and cached)."""
     checksums: dict[str, str] = {}
     if recorded.get("stamp") == _stamp(stat):
         checksums = {name: str(recorded[name]) for name in ALGORITHMS if recorded.get(name)}
     missing = tuple(name for name in algorithms if name not in checksums)
+    if missing and cache is not None:
+        cached = cache.get(stat)
+        checksums |= {name: cached[name] for name in missing if name in cached}
+        missing = tuple(name for name in missing if name not in checksums)
     if missing:
-        checksums |= _digests_of(path, missing)
+        computed = _digests_of(path, missing)
+        checksums |= computed
+        if cache is not None:
+            cache.put(stat, computed)
     content_type = recorded.get("content_type") or mimetypes.guess_type(key)[0]
     return ObjectInfo(
         key=key,
@@ -102,10 +118,18 @@ def _digests_of(path: Path, algorithms: tuple[str, ...]) -> dict[str, str]:
 class DirectoryStore:
     backend = "directory"
 
-    def __init__(self, root: Path, *, blocking: Blocking, read_only: bool) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        blocking: Blocking,
+        read_only: bool,
+        digest_cache: DigestCache | None = None,
+    ) -> None:
         self.root = root.absolute()
         self.read_only = read_only
         self._blocking = blocking
+        self._cache = digest_cache
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
@@ -155,7 +179,7 @@ class DirectoryStore:
             raise NotFound(f"No file {path}.") from exc
         if not path.is_file() or path.is_symlink():
             raise NotFound(f"{path} is not a regular file.")
-        return _info(key, path, stat, algorithms)
+        return _info(key, path, stat, algorithms, self._cache)
 
     async def get(self, key: str) -> _Download:
         info = await self._blocking.run(self._head, key, ())

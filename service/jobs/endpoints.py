@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.jobs.digest_cache import DigestCache
 from service.jobs.directory import DirectoryStore
 from service.settings import Settings
 from service.storage.base import NotFound, StorageError
@@ -78,12 +79,20 @@ def _try_write(directory: Path) -> None:
 
 
 def open_endpoint(
-    role: str, text: str, settings: Settings, *, dry_run: bool, threads: int
+    role: str,
+    text: str,
+    settings: Settings,
+    *,
+    dry_run: bool,
+    threads: int,
+    digest_cache: DigestCache | None = None,
 ) -> Endpoint:
+    """`digest_cache` serves a plain directory's files that have no recorded digests."""
     blocking = Blocking(threads)
     read_only = role == "SOURCE" or dry_run
     if "://" not in text:
-        return Endpoint(role, text, _directory(role, text, blocking, read_only), "directory")
+        directory = _directory(role, text, blocking, read_only, digest_cache)
+        return Endpoint(role, text, directory, "directory")
     try:
         scheme, location, _ = parse_storage_url(text)
     except ValueError as exc:
@@ -101,7 +110,9 @@ def open_endpoint(
     return Endpoint(role, text, store, "s3" if scheme == "s3" else "gcs")
 
 
-def _directory(role: str, text: str, blocking: Blocking, read_only: bool) -> DirectoryStore:
+def _directory(
+    role: str, text: str, blocking: Blocking, read_only: bool, digest_cache: DigestCache | None
+) -> DirectoryStore:
     path = Path(text).expanduser()
     if path.exists() and not path.is_dir():
         raise EndpointError(role, text, "not a directory")
@@ -109,7 +120,7 @@ def _directory(role: str, text: str, blocking: Blocking, read_only: bool) -> Dir
         raise EndpointError(role, text, "no such directory")
     if role == "SOURCE" and not os.access(path, os.R_OK | os.X_OK):
         raise EndpointError(role, text, "the directory cannot be read")
-    return DirectoryStore(path, blocking=blocking, read_only=read_only)
+    return DirectoryStore(path, blocking=blocking, read_only=read_only, digest_cache=digest_cache)
 
 
 def _local(

@@ -90,9 +90,10 @@ def test_a_store_source_is_never_touched(tmp_path: Path) -> None:
 
 def test_dry_run_writes_nothing_anywhere(tmp_path: Path) -> None:
     source = tree(tmp_path / "src", FILES)
+    env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "cache")}  # no digest cache either
     for dest in (str(tmp_path / "new-dir"), f"file://{tmp_path / 'new-store'}"):
         # run from tmp_path: nothing appears in the working directory either
-        result = run_sync(str(source), dest, "--dry-run", "--delete", cwd=tmp_path)
+        result = run_sync(str(source), dest, "--dry-run", "--delete", cwd=tmp_path, env=env)
         assert result.returncode == 0, result.stderr
         lines = events(result.stdout)
         assert {e["action"] for e in lines[:-1]} == {"would copy"}

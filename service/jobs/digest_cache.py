@@ -1,0 +1,106 @@
+"""Digests of plain files that sync has read before, kept outside their directory.
+
+A directory that is a SOURCE is never written to, so the SHA-256 or MD5 of its files cannot be
+recorded beside them as a destination's are: without this, every re-run reads and hashes every
+file again (about a third of a no-change re-run's CPU). An entry is found by device and inode
+and used only while size, mtime and ctime are still the ones it was computed for: rewriting a
+file changes its ctime, which no program can set back. A file changed less than two seconds
+before it was hashed is not remembered, as git does for its index: on a filesystem with coarse
+timestamps a second write in the same tick would leave all three unchanged.
+
+The cache is one SQLite file. It only saves work, so when it cannot be opened or used it is off
+for the run and the sync goes on hashing; a dry run only reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+RACY_NS = 2_000_000_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS digests (
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    sha256 TEXT,
+    md5 TEXT,
+    PRIMARY KEY (dev, ino)
+)
+"""
+
+
+def default_path() -> Path:
+    import platformdirs
+
+    return platformdirs.user_cache_path("bucketport") / "digests.sqlite3"
+
+
+class DigestCache:
+    """Thread-safe: the directory store hashes in its thread pool."""
+
+    def __init__(self, connection: sqlite3.Connection, *, writable: bool) -> None:
+        self._db = connection
+        self._writable = writable
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path, *, writable: bool) -> DigestCache | None:
+        """The cache at `path` (created if `writable`), or None if it cannot be used."""
+        try:
+            if not writable:
+                connection = sqlite3.connect(
+                    f"{path.absolute().as_uri()}?mode=ro", uri=True, check_same_thread=False
+                )
+                connection.execute("SELECT 1 FROM digests LIMIT 1")
+                return cls(connection, writable=False)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            connection.execute("PRAGMA busy_timeout = 5000")  # shards on one machine share it
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = OFF")  # a lost entry costs one hash
+            connection.execute(SCHEMA)
+            return cls(connection, writable=True)
+        except (OSError, sqlite3.Error, ValueError):
+            return None
+
+    def get(self, stat: os.stat_result) -> dict[str, str]:
+        """The digests known for this file as it is now ({} if none)."""
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT sha256, md5 FROM digests WHERE dev = ? AND ino = ? AND size = ?"
+                    " AND mtime_ns = ? AND ctime_ns = ?",
+                    _stamp(stat),
+                ).fetchone()
+        except sqlite3.Error:
+            return {}
+        if row is None:
+            return {}
+        return {name: value for name, value in zip(("sha256", "md5"), row, strict=True) if value}
+
+    def put(self, stat: os.stat_result, digests: Mapping[str, str]) -> None:
+        """Remember `digests` of the file as `stat` describes it, with those known already."""
+        if not self._writable or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
+            return
+        known = self.get(stat) | dict(digests)
+        with contextlib.suppress(sqlite3.Error), self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*_stamp(stat), known.get("sha256"), known.get("md5")),
+            )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+
+
+def _stamp(stat: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)

@@ -1,0 +1,160 @@
+"""The digest cache of plain source directories: a re-run hashes nothing it hashed before, a
+rewritten file is hashed (and copied) again, a dry run writes no cache, a broken one is off."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from service.jobs import digest_cache, directory
+from service.jobs.digest_cache import DigestCache
+from service.jobs.directory import DirectoryStore
+from service.jobs.sync import sync
+from service.storage.threads import Blocking
+from tests.integration.sync_helpers import S3_PART, cli_env, make_store, read, run_sync
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    seen: list[tuple[str, list[str]]] = []
+    real = directory._digests_of
+
+    def spy(path: Path, algorithms: tuple[str, ...]) -> dict[str, str]:
+        seen.append((path.name, sorted(algorithms)))
+        return real(path, algorithms)
+
+    monkeypatch.setattr(directory, "_digests_of", spy)
+    return seen
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test count as settled at once (the cache waits 2 s otherwise)."""
+    monkeypatch.setattr(digest_cache, "RACY_NS", 0)
+
+
+def rewrite_keeping_size_and_mtime(path: Path) -> bytes:
+    stat = path.stat()
+    data = os.urandom(stat.st_size)
+    path.write_bytes(data)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return data
+
+
+async def test_a_re_run_hashes_nothing_twice_and_a_rewritten_file_again(
+    tmp_path: Path,
+    moto_endpoint: str,
+    gcs_endpoint: str,
+    hashed: list[tuple[str, list[str]]],
+    settled: None,
+) -> None:
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "small.txt").write_bytes(b"single part, ETag is its MD5")
+    (root / "big.bin").write_bytes(os.urandom(S3_PART + 1))
+    cache = DigestCache.open(tmp_path / "cache" / "digests.sqlite3", writable=True)
+    assert cache is not None
+    source = DirectoryStore(root, blocking=Blocking(4), read_only=True, digest_cache=cache)
+    target = make_store("s3", tmp_path / "s3", moto_endpoint, gcs_endpoint)
+    assert (await sync(source, target)).copied == 2  # SHA-256 of each, to check the copies
+    await sync(source, target)  # the MD5 the small one's ETag is compared with, once
+    assert hashed == [("big.bin", ["sha256"]), ("small.txt", ["sha256"]), ("small.txt", ["md5"])]
+
+    hashed.clear()
+    again = await sync(source, target)
+    assert (again.copied, again.skipped) == (0, 2)
+    assert hashed == []
+
+    changed = rewrite_keeping_size_and_mtime(root / "small.txt")  # its ctime moves on
+    third = await sync(source, target)
+    assert (third.copied, third.skipped) == (1, 1)
+    assert hashed == [("small.txt", ["md5"]), ("small.txt", ["sha256"])]
+    assert await read(target, "small.txt") == changed
+    cache.close()
+    await target.aclose()
+
+
+def test_a_file_changed_just_now_is_not_remembered(tmp_path: Path) -> None:
+    cache = DigestCache.open(tmp_path / "digests.sqlite3", writable=True)
+    assert cache is not None
+    path = tmp_path / "fresh"
+    path.write_bytes(b"still being written, maybe")
+    cache.put(path.stat(), {"sha256": "x"})
+    assert cache.get(path.stat()) == {}
+    old = path.stat().st_mtime_ns - 10**10
+    os.utime(path, ns=(old, old))  # an old mtime, but the ctime is now: still not settled
+    cache.put(path.stat(), {"sha256": "x"})
+    assert cache.get(path.stat()) == {}
+
+
+def test_a_read_only_cache_creates_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest_cache, "RACY_NS", 0)
+    path = tmp_path / "cache" / "digests.sqlite3"
+    assert DigestCache.open(path, writable=False) is None
+    assert not (tmp_path / "cache").exists()
+    file = tmp_path / "file"
+    file.write_bytes(b"x")
+    writable = DigestCache.open(path, writable=True)
+    assert writable is not None
+    writable.put(file.stat(), {"md5": "m"})
+    writable.close()
+    reader = DigestCache.open(path, writable=False)
+    assert reader is not None
+    assert reader.get(file.stat()) == {"md5": "m"}
+    reader.put(file.stat(), {"sha256": "s"})
+    assert reader.get(file.stat()) == {"md5": "m"}
+    reader.close()
+
+
+@pytest.mark.parametrize("kind", ["parent is a file", "not a database"])
+def test_an_unusable_cache_is_off_and_the_sync_goes_on(
+    tmp_path: Path, moto_endpoint: str, gcs_endpoint: str, kind: str
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_bytes(b"a")
+    (tmp_path / "blocker").write_bytes(b"")
+    path = tmp_path / "blocker" / "digests.sqlite3"
+    if kind == "not a database":
+        path = tmp_path / "garbage.sqlite3"
+        path.write_bytes(os.urandom(4096))
+    assert DigestCache.open(path, writable=True) is None
+    result = run_sync(
+        str(tmp_path / "src"),
+        str(tmp_path / "dst"),
+        "--digest-cache",
+        str(path),
+        env=cli_env(moto_endpoint, gcs_endpoint),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "dst" / "a.txt").read_bytes() == b"a"
+
+
+def test_the_command_keeps_its_cache_where_told_and_none_when_told(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"a")
+    cache = tmp_path / "here" / "digests.sqlite3"
+    env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    run = run_sync(str(src), str(tmp_path / "one"), "--digest-cache", str(cache), env=env)
+    assert run.returncode == 0, run.stderr
+    with sqlite3.connect(cache) as db:
+        assert db.execute("SELECT count(*) FROM digests").fetchone() is not None
+    assert not (tmp_path / "xdg").exists()
+    off = run_sync(str(src), str(tmp_path / "two"), "--no-digest-cache", env=env)
+    assert off.returncode == 0, off.stderr
+    assert not (tmp_path / "xdg").exists()
+    default = run_sync(str(src), str(tmp_path / "three"), env=env)
+    assert default.returncode == 0, default.stderr
+    assert (tmp_path / "xdg" / "bucketport" / "digests.sqlite3").is_file()
