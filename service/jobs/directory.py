@@ -22,7 +22,7 @@ import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from service.jobs.digest_cache import DigestCache
 from service.storage.base import (
@@ -207,9 +207,8 @@ class DirectoryStore:
             raise NotSupported("This directory is read-only here (a source or a dry run).")
         path = self._path(key)
         tmp = path.with_name(f".{path.name[:200]}{TMP_MARK}{secrets.token_hex(4)}")
-        existed = await self._blocking.run(_prepare, path)
+        existed, file = await self._blocking.run(_prepare, path, tmp)
         digests = Digests(checksums)
-        file = await self._blocking.run(tmp.open, "xb")
         try:
             try:
                 async for chunk in rechunk(chunks):
@@ -249,10 +248,11 @@ def _take(entries: Iterator[ObjectInfo], size: int) -> list[ObjectInfo]:
     return list(itertools.islice(entries, size))
 
 
-def _prepare(path: Path) -> bool:
-    """Makes the file's directory; True if the file exists already."""
+def _prepare(path: Path, tmp: Path) -> tuple[bool, BinaryIO]:
+    """Makes the file's directory and creates `tmp` in it, in one trip to the thread pool:
+    whether the file exists already, and `tmp` open for writing."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.exists()
+    return path.exists(), tmp.open("xb")
 
 
 def _write_hashed(file: Any, chunk: bytes, digests: Digests) -> None:

@@ -89,3 +89,16 @@ def test_a_sync_loads_no_server_stack_and_only_its_backends_sdk(tmp_path: Path) 
     names = set(json.loads(result.stdout.splitlines()[-1]))
     assert "service" in names
     assert not names & (SERVER_ONLY | {"boto3", "botocore", "google", "tqdm"})
+
+
+def test_sync_runs_on_uvloop_where_it_exists() -> None:
+    import asyncio
+
+    import uvloop
+
+    from service.__main__ import _event_loop_run
+
+    async def loop_type() -> type:
+        return type(asyncio.get_running_loop())
+
+    assert _event_loop_run(loop_type()) is uvloop.Loop
