@@ -77,16 +77,13 @@ def _described(
     algorithms: tuple[str, ...] = (),
     cache: DigestCache | None = None,
 ) -> ObjectInfo:
-    """With the recorded digests if the file is unchanged since, and those of `algorithms`
-    that the record lacks: from the digest cache, else computed (and cached)."""
-    checksums: dict[str, str] = {}
+    """With the digests known for the file as it is now (recorded beside it, or in the digest
+    cache), and those of `algorithms` still missing computed (and cached). A listing gets the
+    known ones too, so that a re-run compares them without coming back for each file."""
+    checksums = cache.get(stat) if cache is not None else {}
     if recorded.get("stamp") == _stamp(stat):
-        checksums = {name: str(recorded[name]) for name in ALGORITHMS if recorded.get(name)}
+        checksums |= {name: str(recorded[name]) for name in ALGORITHMS if recorded.get(name)}
     missing = tuple(name for name in algorithms if name not in checksums)
-    if missing and cache is not None:
-        cached = cache.get(stat)
-        checksums |= {name: cached[name] for name in missing if name in cached}
-        missing = tuple(name for name in missing if name not in checksums)
     if missing:
         computed = _digests_of(path, missing)
         checksums |= computed
@@ -164,7 +161,7 @@ class DirectoryStore:
                 yield from self._walk(Path(entry.path), key, prefix)
             elif entry.is_file(follow_symlinks=False) and TMP_MARK not in name:
                 stat = entry.stat(follow_symlinks=False)
-                yield _info(key, Path(entry.path), stat)
+                yield _info(key, Path(entry.path), stat, cache=self._cache)
 
     async def head(self, key: str, *, algorithms: tuple[str, ...] = ALGORITHMS) -> ObjectInfo:
         """With checksums: the recorded SHA-256 and MD5 if the file is unchanged since, else

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +58,7 @@ async def test_a_re_run_hashes_nothing_twice_and_a_rewritten_file_again(
     gcs_endpoint: str,
     hashed: list[tuple[str, list[str]]],
     settled: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = tmp_path / "plain"
     root.mkdir()
@@ -71,9 +73,18 @@ async def test_a_re_run_hashes_nothing_twice_and_a_rewritten_file_again(
     assert hashed == [("big.bin", ["sha256"]), ("small.txt", ["sha256"]), ("small.txt", ["md5"])]
 
     hashed.clear()
+    heads: list[str] = []
+    real_head = source._head
+
+    def counted_head(key: str, algorithms: tuple[str, ...]) -> Any:
+        heads.append(key)
+        return real_head(key, algorithms)
+
+    monkeypatch.setattr(source, "_head", counted_head)
     again = await sync(source, target)
     assert (again.copied, again.skipped) == (0, 2)
     assert hashed == []
+    assert heads == []  # the listing brought the cached digests: no trip back per file
 
     changed = rewrite_keeping_size_and_mtime(root / "small.txt")  # its ctime moves on
     third = await sync(source, target)
