@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS digests (
     sha256 TEXT,
     md5 TEXT,
     PRIMARY KEY (dev, ino)
-)
+);
+CREATE INDEX IF NOT EXISTS digests_by_sha256 ON digests (sha256);
 """
 
 
@@ -66,7 +67,7 @@ class DigestCache:
             connection.execute("PRAGMA busy_timeout = 5000")  # shards on one machine share it
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = OFF")  # a lost entry costs one hash
-            connection.execute(SCHEMA)
+            connection.executescript(SCHEMA)
             return cls(connection, writable=True)
         except (OSError, sqlite3.Error, ValueError):
             return None
@@ -95,6 +96,16 @@ class DigestCache:
             self._db.execute(
                 "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (*_stamp(stat), known.get("sha256"), known.get("md5")),
+            )
+
+    def vouch(self, sha256: str, md5: str) -> None:
+        """`md5` is the MD5 of the bytes whose SHA-256 is `sha256` (a store reported it for
+        a body it checked against that SHA-256): the files cached with that SHA-256 get it."""
+        if not self._writable:
+            return
+        with contextlib.suppress(sqlite3.Error), self._lock:
+            self._db.execute(
+                "UPDATE digests SET md5 = ? WHERE sha256 = ? AND md5 IS NULL", (md5, sha256)
             )
 
     def close(self) -> None:

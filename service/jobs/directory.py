@@ -178,6 +178,13 @@ class DirectoryStore:
             raise NotFound(f"{path} is not a regular file.")
         return _info(key, path, stat, algorithms, self._cache)
 
+    async def learned(self, checksums: Mapping[str, str]) -> None:
+        """Digests another store reported for a body read from here, alongside the SHA-256 it
+        checked the body against: files with that SHA-256 need not be hashed for them."""
+        sha256, md5 = checksums.get("sha256"), checksums.get("md5")
+        if self._cache is not None and sha256 and md5:
+            await self._blocking.run(self._cache.vouch, sha256, md5)
+
     async def get(self, key: str) -> _Download:
         info = await self._blocking.run(self._head, key, ())
         file = await self._blocking.run(self._path(key).open, "rb")

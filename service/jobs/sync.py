@@ -320,6 +320,8 @@ class Sync:
             )
         finally:
             await download.aclose()
+        if isinstance(self.source, DirectoryStore):  # e.g. an S3 ETag: the next run's MD5
+            await self.source.learned(written.info.checksums)
         size = written.info.size
         return Event("copy", src.key, size, False, verified=verified if expected or crc else "size")
 

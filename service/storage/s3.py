@@ -305,10 +305,13 @@ class S3Store:
         except NotFound as exc:
             raise PreconditionFailed() from exc  # If-Match on a key deleted meanwhile
         known = {"sha256": digests.sha256, "md5": digests.md5}
+        etag = str(response["ETag"]).strip('"')
+        if known["md5"] is None and last and _etag_is_md5(etag, response):
+            known["md5"] = bytes.fromhex(etag)  # of the bytes S3 checked against our SHA-256
         info = ObjectInfo(
             key=key,
             size=digests.size,
-            etag=str(response["ETag"]).strip('"'),
+            etag=etag,
             last_modified=datetime.now(UTC).replace(microsecond=0),
             content_type=content_type,
             version=version_id(response),
