@@ -29,6 +29,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+from botocore.utils import determine_content_length
 
 from service.storage.base import (
     DEFAULT_CONTENT_TYPE,
@@ -163,6 +164,19 @@ def version_id(response: Mapping[str, Any]) -> str | None:
     return None if version in (None, "null") else str(version)
 
 
+EXPECT_CONTINUE_ABOVE = 2 * 1024 * 1024
+"""Bodies up to this size go without `Expect: 100-continue`, as the AWS SDKs for Go and Java
+send them: waiting for S3's go-ahead costs a round trip per request (5-9 % of a 300-file upload
+to moto here), to save at most this much sending when S3 refuses."""
+
+
+def _expect_continue_if_large(params: dict[str, Any], **_: Any) -> None:
+    """botocore asks for 100-continue on every PUT body (handlers.add_expect_header)."""
+    size = determine_content_length(params.get("body"))
+    if size is not None and size <= EXPECT_CONTINUE_ABOVE:
+        params["headers"].pop("Expect", None)
+
+
 def _etag_is_md5(etag: str, response: Mapping[str, Any]) -> bool:
     """S3's ETag is the body's MD5 for a single-part upload stored in plain or with SSE-S3,
     and something else for multipart uploads, SSE-KMS and SSE-C (S3's Object docs)."""
@@ -240,6 +254,7 @@ class S3Store:
         self._client: S3Client = cast(
             "S3Client", session.create_client("s3", endpoint_url=endpoint_url, config=config)
         )
+        self._client.meta.events.register_last("before-call.s3", _expect_continue_if_large)
         # SigV4 signs the Host: URLs for clients are signed for the endpoint they will use.
         # generate_presigned_url never touches the network, so this client only signs.
         self._signer: S3Client = (
