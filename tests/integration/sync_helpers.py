@@ -194,3 +194,11 @@ def read_only_s3(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def rewrite_keeping_size_and_mtime(path: Path) -> bytes:
+    stat = path.stat()
+    data = os.urandom(stat.st_size)
+    path.write_bytes(data)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return data

@@ -11,12 +11,19 @@ from typing import Any
 
 import pytest
 
-from service.jobs import digest_cache, directory
+from service.jobs import digest_cache
 from service.jobs.digest_cache import DigestCache
 from service.jobs.directory import DirectoryStore
 from service.jobs.sync import sync
 from service.storage.threads import Blocking
-from tests.integration.sync_helpers import S3_PART, cli_env, make_store, read, run_sync
+from tests.integration.sync_helpers import (
+    S3_PART,
+    cli_env,
+    make_store,
+    read,
+    rewrite_keeping_size_and_mtime,
+    run_sync,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -27,30 +34,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def hashed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
-    seen: list[tuple[str, list[str]]] = []
-    real = directory._digests_of
-
-    def spy(path: Path, algorithms: tuple[str, ...]) -> dict[str, str]:
-        seen.append((path.name, sorted(algorithms)))
-        return real(path, algorithms)
-
-    monkeypatch.setattr(directory, "_digests_of", spy)
-    return seen
-
-
-@pytest.fixture
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written by the test count as settled at once (the cache waits 2 s otherwise)."""
     monkeypatch.setattr(digest_cache, "RACY_NS", 0)
-
-
-def rewrite_keeping_size_and_mtime(path: Path) -> bytes:
-    stat = path.stat()
-    data = os.urandom(stat.st_size)
-    path.write_bytes(data)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    return data
 
 
 async def test_a_re_run_hashes_nothing_twice_and_a_rewritten_file_again(

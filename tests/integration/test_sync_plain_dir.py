@@ -22,7 +22,14 @@ from service.storage.base import ChecksumMismatch, ExpectedChecksums
 from service.storage.s3 import S3Store
 from service.storage.threads import Blocking
 from tests.fixtures.cloud import aws_env
-from tests.integration.sync_helpers import S3_PART, body, make_store, read, s3_bucket
+from tests.integration.sync_helpers import (
+    S3_PART,
+    body,
+    make_store,
+    read,
+    rewrite_keeping_size_and_mtime,
+    s3_bucket,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -30,29 +37,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def rewrite_keeping_size_and_mtime(path: Path) -> bytes:
-    stat = path.stat()
-    data = os.urandom(stat.st_size)
-    path.write_bytes(data)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    return data
-
-
-@pytest.fixture
-def hashed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
-    """(file name, digests computed) for every file a DirectoryStore hashes from now on."""
-    seen: list[tuple[str, list[str]]] = []
-    real = directory._digests_of
-
-    def spy(path: Path, *args: Any, **kwargs: Any) -> dict[str, str]:
-        digests = real(path, *args, **kwargs)
-        seen.append((path.name, sorted(digests)))
-        return digests
-
-    monkeypatch.setattr(directory, "_digests_of", spy)
-    return seen
 
 
 async def test_re_run_hashes_only_what_s3_can_match_and_copies_changes(
