@@ -211,32 +211,33 @@ class DirectoryStore:
             raise NotSupported("This directory is read-only here (a source or a dry run).")
         path = self._path(key)
         tmp = path.with_name(f".{path.name[:200]}{TMP_MARK}{secrets.token_hex(4)}")
-        existed, file = await self._blocking.run(_prepare, path, tmp)
-        digests = Digests(checksums)
+        user = {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA}
+        writer = _Writer(
+            path,
+            tmp,
+            Digests(checksums),
+            {"content_type": content_type, "metadata": user},
+            vouched_md5=md5 if checksums and checksums.sha256 else None,
+            modified=modified,
+        )
+        pieces = rechunk(chunks)
         try:
-            try:
-                async for chunk in rechunk(chunks):
-                    await self._blocking.run(_write_hashed, file, chunk, digests)
-            finally:
-                file.close()
-            digests.verify()
-            user = {k: v for k, v in (metadata or {}).items() if k != SHA256_METADATA}
-            record: dict[str, Any] = {
-                "content_type": content_type,
-                "metadata": user,
-                "sha256": b64(digests.sha256 or b""),
-            }
-            if digests.md5 is not None:
-                record["md5"] = b64(digests.md5)
-            elif md5 and checksums and checksums.sha256:
-                record["md5"] = md5  # vouched for by the SHA-256 just checked
-            stat, saved = await self._blocking.run(_finish, tmp, path, record, modified)
+            first = await anext(pieces, b"")
+            second = await anext(pieces, None)
+            if second is None:  # one piece, as most files are: one trip to the pool for all
+                stat, saved = await self._blocking.run(writer.whole, first)
+            else:
+                await self._blocking.run(writer.open)
+                await self._blocking.run(writer.write, first)
+                await self._blocking.run(writer.write, second)
+                async for chunk in pieces:
+                    await self._blocking.run(writer.write, chunk)
+                stat, saved = await self._blocking.run(writer.finish)
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            writer.discard()
             raise
-        info = _described(key, path, stat, record if saved else {})
-        return Written(info=info, created=not existed)
+        info = _described(key, path, stat, writer.record if saved else {})
+        return Written(info=info, created=not writer.existed)
 
     async def delete(self, key: str) -> None:
         if self.read_only:
@@ -252,16 +253,63 @@ def _take(entries: Iterator[ObjectInfo], size: int) -> list[ObjectInfo]:
     return list(itertools.islice(entries, size))
 
 
-def _prepare(path: Path, tmp: Path) -> tuple[bool, BinaryIO]:
-    """Makes the file's directory and creates `tmp` in it, in one trip to the thread pool:
-    whether the file exists already, and `tmp` open for writing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.exists(), tmp.open("xb")
+class _Writer:
+    """One file being written: to a temporary name beside it, checked, recorded, renamed into
+    place. Blocking: `put` calls it in the thread pool, a body of one piece in one trip."""
 
+    def __init__(
+        self,
+        path: Path,
+        tmp: Path,
+        digests: Digests,
+        record: dict[str, Any],
+        *,
+        vouched_md5: str | None,
+        modified: datetime | None,
+    ) -> None:
+        self.path, self.tmp = path, tmp
+        self.digests = digests
+        self.record = record
+        self.vouched_md5 = vouched_md5
+        self.modified = modified
+        self.existed = False
+        self.file: BinaryIO | None = None
 
-def _write_hashed(file: Any, chunk: bytes, digests: Digests) -> None:
-    digests.update(chunk)
-    file.write(chunk)
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.existed = self.path.exists()
+        self.file = self.tmp.open("xb")
+
+    def write(self, chunk: bytes) -> None:
+        self.digests.update(chunk)
+        self._opened().write(chunk)
+
+    def finish(self) -> tuple[os.stat_result, bool]:
+        """Checks the body against the digests expected and renames the file into place."""
+        self._opened().close()
+        self.digests.verify()
+        self.record["sha256"] = b64(self.digests.sha256 or b"")
+        if self.digests.md5 is not None:
+            self.record["md5"] = b64(self.digests.md5)
+        elif self.vouched_md5:
+            self.record["md5"] = self.vouched_md5  # vouched for by the SHA-256 just checked
+        return _finish(self.tmp, self.path, self.record, self.modified)
+
+    def whole(self, body: bytes) -> tuple[os.stat_result, bool]:
+        self.open()
+        self.write(body)
+        return self.finish()
+
+    def _opened(self) -> BinaryIO:
+        if self.file is None:
+            raise RuntimeError("the file is not open")
+        return self.file
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
 
 
 def _finish(

@@ -234,15 +234,18 @@ class BodyStream:
         self._blocking = blocking
         self._errors = errors
         self._closed = False
+        self._ended = False
 
     def __aiter__(self) -> BodyStream:
         return self
 
     async def __anext__(self) -> bytes:
+        if self._ended:
+            await self.aclose()
         if self._closed:
             raise StopAsyncIteration
         try:
-            data = await self._blocking.run(self._read, CHUNK_SIZE)
+            data = await self._blocking.run(self._read_piece)
         except StorageError:
             await self.aclose()
             raise
@@ -252,6 +255,18 @@ class BodyStream:
         if not data:
             await self.aclose()
             raise StopAsyncIteration
+        return data
+
+    def _read_piece(self) -> bytes:
+        """Up to CHUNK_SIZE bytes. The SDKs read short only at the end, so after a short piece
+        the read that sees the end (where they check the length and checksum) is made in the
+        same trip to the pool; a body of one piece, most objects, costs one trip, not two."""
+        data = self._read(CHUNK_SIZE)
+        if 0 < len(data) < CHUNK_SIZE:
+            more = self._read(CHUNK_SIZE)
+            if more:  # a body that reads short before its end: go on as usual
+                return data + more
+            self._ended = True
         return data
 
     async def aclose(self) -> None:

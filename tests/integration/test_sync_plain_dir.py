@@ -178,3 +178,23 @@ async def test_without_extended_attributes_the_body_still_arrives_and_says_so(
     assert (written.info.content_type, written.info.metadata) == ("text/plain", {})
     assert written.info.checksums == {}
     assert written.info == await store.head("notes.txt", algorithms=())
+
+
+async def test_a_file_of_one_piece_is_written_in_one_trip_to_the_pool(tmp_path: Path) -> None:
+    trips: list[str] = []
+
+    class Counting(Blocking):
+        async def run(self, func: Any, *args: Any, abandon: bool = False) -> Any:  # type: ignore[override]
+            trips.append(getattr(func, "__name__", repr(func)))
+            return await super().run(func, *args, abandon=abandon)
+
+    store = DirectoryStore(tmp_path, blocking=Counting(2), read_only=False)
+    await store.put("a/one.txt", body(b"one piece"))
+    assert trips == ["whole"]
+    trips.clear()
+    two = os.urandom(2 * 1024 * 1024 + 1)
+    await store.put("a/three.bin", body(two))
+    assert trips == ["open", "write", "write", "write", "finish"]
+    assert (tmp_path / "a" / "three.bin").read_bytes() == two
+    assert (tmp_path / "a" / "one.txt").read_bytes() == b"one piece"
+    assert record(tmp_path / "a" / "three.bin")["sha256"] == b64_digest("sha256", two)

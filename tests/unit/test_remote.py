@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
 
-from service.storage.base import InvalidArgument, TooLarge
-from service.storage.remote import Namespace, decode_cursor, encode_cursor, parts, send_overlapped
+from service.storage.base import (
+    CHUNK_SIZE,
+    BackendUnavailable,
+    InvalidArgument,
+    StorageError,
+    TooLarge,
+)
+from service.storage.remote import (
+    BodyStream,
+    Namespace,
+    decode_cursor,
+    encode_cursor,
+    parts,
+    send_overlapped,
+)
+from service.storage.threads import Blocking
 
 pytestmark = pytest.mark.anyio
 MIB = 1024 * 1024
@@ -131,3 +146,60 @@ async def test_send_overlapped_raises_the_error_itself(where: str) -> None:
 
     with pytest.raises(TooLarge if where == "reading" else InvalidArgument):
         await send_overlapped(produce(), send)
+
+
+class CountingBlocking(Blocking):
+    def __init__(self) -> None:
+        super().__init__(4)
+        self.trips = 0
+
+    async def run(self, func: Any, *args: Any, abandon: bool = False) -> Any:  # type: ignore[override]
+        self.trips += 1
+        return await super().run(func, *args, abandon=abandon)
+
+
+def reader(*results: bytes | Exception) -> tuple[Any, list[int]]:
+    """A body's read(n): returns (or raises) `results` in turn, then b""; counts the calls."""
+    calls: list[int] = []
+    pending = list(results)
+
+    def read(size: int) -> bytes:
+        calls.append(size)
+        result = pending.pop(0) if pending else b""
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    return read, calls
+
+
+def failed(exc: Exception) -> StorageError:
+    return BackendUnavailable(f"read failed: {exc}")
+
+
+async def test_a_body_of_one_short_piece_is_read_to_its_end_in_one_trip() -> None:
+    blocking = CountingBlocking()
+    read, calls = reader(b"small")
+    closed: list[bool] = []
+    body = BodyStream(read, lambda: closed.append(True), blocking, failed)
+    assert [piece async for piece in body] == [b"small"]
+    assert (blocking.trips, len(calls), closed) == (1, 2, [True])
+
+
+async def test_whole_pieces_and_a_short_read_before_the_end_go_on_as_before() -> None:
+    blocking = CountingBlocking()
+    whole = b"x" * CHUNK_SIZE
+    read, calls = reader(whole, b"short", b"then more", b"end")
+    body = BodyStream(read, lambda: None, blocking, failed)
+    assert [piece async for piece in body] == [whole, b"shortthen more", b"end"]
+    assert len(calls) == 5  # the last short piece's confirming read ends it
+    assert blocking.trips == 3
+
+
+async def test_an_error_at_the_end_of_the_body_is_raised_not_its_last_piece() -> None:
+    """The SDK checks length and checksum on the read that sees the end: with that read in the
+    same trip, a body that fails the check hands on none of its last piece."""
+    read, _ = reader(b"tail", ValueError("checksum mismatch"))
+    body = BodyStream(read, lambda: None, CountingBlocking(), failed)
+    with pytest.raises(BackendUnavailable, match="checksum mismatch"):
+        await anext(body)
