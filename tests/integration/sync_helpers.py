@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,9 +96,14 @@ def make_store(kind: str, root: Path, moto: str, fake_gcs: str, *, read_only: bo
         return GcsStore(gcs_bucket(fake_gcs), "base", blocking=blocking, chunk_size=GCS_PIECE)
 
 
+USER_CACHE = Path(tempfile.mkdtemp(prefix="bucketport-test-cache-"))
+"""`sync` keeps digests in the user cache directory: the tests' runs keep theirs here."""
+
+
 def cli_env(moto: str, fake_gcs: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUCKETPORT_")}
     return env | {
+        "XDG_CACHE_HOME": str(USER_CACHE),
         **AWS_ENV,
         "BUCKETPORT_S3_ENDPOINT_URL": moto,
         "BUCKETPORT_S3_ADDRESSING_STYLE": "path",
@@ -111,7 +117,7 @@ def run_sync(
     return subprocess.run(
         [sys.executable, "-m", "service", "sync", *args],
         cwd=cwd,
-        env=env,
+        env=env or os.environ | {"XDG_CACHE_HOME": str(USER_CACHE)},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -23,6 +23,7 @@ from tests.fixtures.service import REPO
 from tests.integration.sync_helpers import (
     MIB,
     S3_PART,
+    USER_CACHE,
     cli_env,
     gcs_bucket,
     read_only_s3,
@@ -247,7 +248,7 @@ def on_terminal(*args: str, env: dict[str, str] | None = None) -> str:
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "sync", *args],
         cwd=REPO,
-        env=env,
+        env=env or os.environ | {"XDG_CACHE_HOME": str(USER_CACHE)},
         stdin=follower,
         stdout=follower,
         stderr=follower,

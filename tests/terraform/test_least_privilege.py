@@ -37,8 +37,15 @@ S3_ACTIONS: dict[str, set[str]] = {
     "upload_part": {"s3:PutObject"},
     "upload_part_copy": {"s3:GetObject", "s3:PutObject"},
 }
-# Client methods that send no request of their own.
-S3_LOCAL = {"close", "generate_presigned_url", "can_paginate", "get_paginator", "get_waiter"}
+# Client methods and attributes that send no request of their own (`meta`: its event hooks).
+S3_LOCAL = {
+    "close",
+    "generate_presigned_url",
+    "can_paginate",
+    "get_paginator",
+    "get_waiter",
+    "meta",
+}
 
 # Object-level S3 actions are granted on BUCKET/*, the others on the bucket.
 S3_BUCKET_ACTIONS = {"s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"}

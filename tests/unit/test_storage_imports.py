@@ -81,6 +81,7 @@ def test_a_sync_loads_no_server_stack_and_only_its_backends_sdk(tmp_path: Path) 
     result = subprocess.run(
         [sys.executable, "-c", SYNC_PROBE, str(tmp_path / "src"), str(tmp_path / "dst")],
         cwd=REPO,
+        env=os.environ | {"XDG_CACHE_HOME": str(tmp_path / "cache")},
         capture_output=True,
         text=True,
         check=True,
