@@ -88,14 +88,14 @@ class DigestCache:
         return {name: value for name, value in zip(("sha256", "md5"), row, strict=True) if value}
 
     def put(self, stat: os.stat_result, digests: Mapping[str, str]) -> None:
-        """Remember `digests` of the file as `stat` describes it, with those known already."""
+        """Remember `digests`, every digest known of the file as `stat` describes it (the
+        caller has read what the cache held: the entry is replaced, not read again)."""
         if not self._writable or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
             return
-        known = self.get(stat) | dict(digests)
         with contextlib.suppress(sqlite3.Error), self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*_stamp(stat), known.get("sha256"), known.get("md5")),
+                (*_stamp(stat), digests.get("sha256"), digests.get("md5")),
             )
 
     def vouch(self, sha256: str, md5: str) -> None:

@@ -85,10 +85,9 @@ def _described(
         checksums |= {name: str(recorded[name]) for name in ALGORITHMS if recorded.get(name)}
     missing = tuple(name for name in algorithms if name not in checksums)
     if missing:
-        computed = _digests_of(path, missing)
-        checksums |= computed
+        checksums |= _digests_of(path, missing)
         if cache is not None:
-            cache.put(stat, computed)
+            cache.put(stat, checksums)
     content_type = recorded.get("content_type") or mimetypes.guess_type(key)[0]
     return ObjectInfo(
         key=key,
