@@ -21,8 +21,12 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 RACY_NS = 2_000_000_000
+FLUSH_EVERY = 1000
+"""Writes wait in memory and reach the file together, in one transaction, this many at a time
+(and at close): a commit per file was a write to the file per file copied."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS digests (
     dev INTEGER NOT NULL,
@@ -50,7 +54,10 @@ class DigestCache:
     def __init__(self, connection: sqlite3.Connection, *, writable: bool) -> None:
         self._db = connection
         self._writable = writable
-        self._lock = threading.Lock()
+        self._db_lock = threading.Lock()
+        # Its own lock: queueing a write never waits on the file (nor on another process).
+        self._pending_lock = threading.Lock()
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
 
     @classmethod
     def open(cls, path: Path, *, writable: bool) -> DigestCache | None:
@@ -75,7 +82,7 @@ class DigestCache:
     def get(self, stat: os.stat_result) -> dict[str, str]:
         """The digests known for this file as it is now ({} if none)."""
         try:
-            with self._lock:
+            with self._db_lock:
                 row = self._db.execute(
                     "SELECT sha256, md5 FROM digests WHERE dev = ? AND ino = ? AND size = ?"
                     " AND mtime_ns = ? AND ctime_ns = ?",
@@ -92,23 +99,43 @@ class DigestCache:
         caller has read what the cache held: the entry is replaced, not read again)."""
         if not self._writable or time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
             return
-        with contextlib.suppress(sqlite3.Error), self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*_stamp(stat), digests.get("sha256"), digests.get("md5")),
-            )
+        row = (*_stamp(stat), digests.get("sha256"), digests.get("md5"))
+        if self._queue("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?, ?, ?)", row):
+            self.flush()
 
-    def vouch(self, sha256: str, md5: str) -> None:
+    def vouch(self, sha256: str, md5: str) -> bool:
         """`md5` is the MD5 of the bytes whose SHA-256 is `sha256` (a store reported it for
-        a body it checked against that SHA-256): the files cached with that SHA-256 get it."""
+        a body it checked against that SHA-256): the files cached with that SHA-256 get it.
+        Only queued, so that it can be called anywhere: True when `flush` is due."""
         if not self._writable:
+            return False
+        sql = "UPDATE digests SET md5 = ? WHERE sha256 = ? AND md5 IS NULL"
+        return self._queue(sql, (md5, sha256))
+
+    def _queue(self, sql: str, row: tuple[Any, ...]) -> bool:
+        with self._pending_lock:
+            self._pending.append((sql, row))
+            return len(self._pending) >= FLUSH_EVERY
+
+    def flush(self) -> None:
+        """The queued writes, in order, in one transaction (blocking)."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        if not pending:
             return
-        with contextlib.suppress(sqlite3.Error), self._lock:
-            self._db.execute(
-                "UPDATE digests SET md5 = ? WHERE sha256 = ? AND md5 IS NULL", (md5, sha256)
-            )
+        with self._db_lock:
+            try:
+                self._db.execute("BEGIN")
+                for sql, row in pending:
+                    self._db.execute(sql, row)
+                self._db.execute("COMMIT")
+            except sqlite3.Error:  # lost: they cost a hash each next time
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
 
     def close(self) -> None:
+        if self._writable:
+            self.flush()
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
 

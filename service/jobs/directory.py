@@ -19,9 +19,11 @@ import json
 import mimetypes
 import os
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, BinaryIO
 
 from service.jobs.digest_cache import DigestCache
@@ -76,16 +78,18 @@ def _described(
     recorded: Mapping[str, Any],
     algorithms: tuple[str, ...] = (),
     cache: DigestCache | None = None,
+    pieces: Iterable[bytes] | None = None,
 ) -> ObjectInfo:
     """With the digests known for the file as it is now (recorded beside it, or in the digest
-    cache), and those of `algorithms` still missing computed (and cached). A listing gets the
-    known ones too, so that a re-run compares them without coming back for each file."""
+    cache), and those of `algorithms` still missing computed (from `pieces`, the body as read
+    already, else the file read afresh) and cached. A listing gets the known ones too, so
+    that a re-run compares them without coming back for each file."""
     checksums = cache.get(stat) if cache is not None else {}
     if recorded.get("stamp") == _stamp(stat):
         checksums |= {name: str(recorded[name]) for name in ALGORITHMS if recorded.get(name)}
     missing = tuple(name for name in algorithms if name not in checksums)
     if missing:
-        checksums |= _digests_of(path, missing)
+        checksums |= _digests_of(path, missing, pieces)
         if cache is not None:
             cache.put(stat, checksums)
     content_type = recorded.get("content_type") or mimetypes.guess_type(key)[0]
@@ -100,15 +104,21 @@ def _described(
     )
 
 
-def _digests_of(path: Path, algorithms: tuple[str, ...]) -> dict[str, str]:
+def _digests_of(
+    path: Path, algorithms: tuple[str, ...], pieces: Iterable[bytes] | None = None
+) -> dict[str, str]:
     """The asked digests of a file, in one read: "sha256" (what the service records
     everywhere) and/or "md5" (what S3 ETags and GCS show; it costs twice SHA-256 here)."""
     digests = {name: hashlib.new(name, usedforsecurity=False) for name in algorithms}
-    with path.open("rb") as file:
-        while chunk := file.read(CHUNK_SIZE):
-            for digest in digests.values():
-                digest.update(chunk)
+    for piece in _pieces_of(path) if pieces is None else pieces:
+        for digest in digests.values():
+            digest.update(piece)
     return {name: b64(digest.digest()) for name, digest in digests.items()}
+
+
+def _pieces_of(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        yield from iter(partial(file.read, CHUNK_SIZE), b"")
 
 
 class DirectoryStore:
@@ -142,6 +152,8 @@ class DirectoryStore:
         entries = self.walk(prefix)
         while batch := await self._blocking.run(_take, entries, size):
             yield batch
+            if len(batch) < size:  # the walk ended: no trip to find that out
+                return
 
     def _walk(self, directory: Path, base: str, prefix: str) -> Iterator[ObjectInfo]:
         try:
@@ -181,13 +193,50 @@ class DirectoryStore:
         """Digests another store reported for a body read from here, alongside the SHA-256 it
         checked the body against: files with that SHA-256 need not be hashed for them."""
         sha256, md5 = checksums.get("sha256"), checksums.get("md5")
-        if self._cache is not None and sha256 and md5:
-            await self._blocking.run(self._cache.vouch, sha256, md5)
+        if self._cache is not None and sha256 and md5 and self._cache.vouch(sha256, md5):
+            await self._blocking.run(self._cache.flush)
 
-    async def get(self, key: str) -> _Download:
-        info = await self._blocking.run(self._head, key, ())
-        file = await self._blocking.run(self._path(key).open, "rb")
-        return _Download(info, file, self._blocking)
+    async def flush(self) -> None:
+        """Writes the digest cache's queued entries."""
+        if self._cache is not None:
+            await self._blocking.run(self._cache.flush)
+
+    async def get(self, key: str, *, algorithms: tuple[str, ...] = ()) -> _Download:
+        """The file's details, with the digests of `algorithms` (computed if not known), and
+        its body. One trip to the pool opens the file and reads its first piece: a file of
+        one piece, as most are, is then read whole, and its digests are of the bytes sent."""
+        return await self._blocking.run(self._open, key, algorithms)
+
+    def _open(self, key: str, algorithms: tuple[str, ...]) -> _Download:
+        path = self._path(key)
+        try:
+            # Not through a symlink; and a FIFO put in the file's place cannot block the open.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise NotFound(f"No file {path}.") from exc
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise NotFound(f"{path} is not a regular file.") from exc
+            raise
+        file = os.fdopen(fd, "rb")  # buffered: a read returns short only at the end
+        try:
+            stat = os.fstat(fd)
+            if not S_ISREG(stat.st_mode):
+                raise NotFound(f"{path} is not a regular file.")
+            first = file.read(CHUNK_SIZE)
+            whole = len(first) < CHUNK_SIZE
+            # Hashed (if need be) from the open file, not the path: the inode described.
+            rest = () if whole else iter(partial(file.read, CHUNK_SIZE), b"")
+            pieces = itertools.chain((first,), rest)
+            info = _described(key, path, stat, _recorded(path), algorithms, self._cache, pieces)
+            if whole:
+                file.close()
+            else:
+                file.seek(len(first))
+        except BaseException:
+            file.close()
+            raise
+        return _Download(info, file, self._blocking, first, whole=whole)
 
     # -- writes --------------------------------------------------------------------------
 
@@ -335,16 +384,24 @@ def _finish(
 class _Download:
     """The body of one file, read in the thread pool; closed by aclose or at the end."""
 
-    def __init__(self, info: ObjectInfo, file: Any, blocking: Blocking) -> None:
+    def __init__(
+        self, info: ObjectInfo, file: BinaryIO, blocking: Blocking, first: bytes, *, whole: bool
+    ) -> None:
         self.info = info
         self._file = file
         self._blocking = blocking
-        self.chunks: AsyncIterator[bytes] = self._read()
+        self.chunks: AsyncIterator[bytes] = self._read(first, whole)
 
-    async def _read(self) -> AsyncIterator[bytes]:
+    async def _read(self, first: bytes, whole: bool) -> AsyncIterator[bytes]:
+        """`first`, read when the file was opened, then the rest unless that was all."""
         try:
-            while chunk := await self._blocking.run(self._file.read, CHUNK_SIZE):
-                yield chunk
+            if first:
+                yield first
+            while not whole:
+                chunk = await self._blocking.run(self._file.read, CHUNK_SIZE)
+                if chunk:
+                    yield chunk
+                whole = len(chunk) < CHUNK_SIZE  # a buffered read is short only at the end
         finally:
             self._file.close()
 

@@ -210,6 +210,9 @@ class Sync:
             receive.close()
             async with send:
                 await self._plan(send)
+        for store in (self.source, self.target):
+            if isinstance(store, DirectoryStore):
+                await store.flush()  # the digests learnt: the next run finds them
         return self.report
 
     async def _plan(self, send: Any) -> None:
@@ -257,8 +260,6 @@ class Sync:
                 return Event("skip", src.key, src.size, dry)
         if dry:
             return Event("would copy", src.key, src.size, True)
-        if isinstance(self.source, DirectoryStore) and "sha256" not in src.checksums:
-            src = await self.source.head(src.key, algorithms=("sha256",))  # it checks the copy
         return await self._copy(src, create=dst is None)
 
     async def _etag_says_same(self, src: ObjectInfo, dst: ObjectInfo) -> bool:
@@ -287,7 +288,11 @@ class Sync:
         return await _detailed(self.source, src, _shared(dst)), dst
 
     async def _copy(self, src: ObjectInfo, *, create: bool) -> Event:
-        download = await self.source.get(src.key)
+        if isinstance(self.source, DirectoryStore):  # a file's SHA-256 checks its copy
+            missing = () if "sha256" in src.checksums else ("sha256",)
+            download = await self.source.get(src.key, algorithms=missing)
+        else:
+            download = await self.source.get(src.key)
 
         def progress(size: int) -> None:
             self._moved[src.key] = self._moved.get(src.key, 0) + size

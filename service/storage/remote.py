@@ -220,7 +220,8 @@ def _first(errors: BaseExceptionGroup[BaseException]) -> BaseException:
 
 
 class BodyStream:
-    """An SDK response body read in CHUNK_SIZE pieces in the thread pool, closed on aclose."""
+    """An SDK response body read in CHUNK_SIZE pieces in the thread pool, closed on aclose;
+    or, given `whole`, that body read already."""
 
     def __init__(
         self,
@@ -228,6 +229,8 @@ class BodyStream:
         close: Callable[[], None],
         blocking: Blocking,
         errors: Callable[[Exception], StorageError],
+        *,
+        whole: bytes | None = None,
     ) -> None:
         self._read = read
         self._close = close
@@ -235,6 +238,7 @@ class BodyStream:
         self._errors = errors
         self._closed = False
         self._ended = False
+        self._whole = whole
 
     def __aiter__(self) -> BodyStream:
         return self
@@ -244,14 +248,17 @@ class BodyStream:
             await self.aclose()
         if self._closed:
             raise StopAsyncIteration
-        try:
-            data = await self._blocking.run(self._read_piece)
-        except StorageError:
-            await self.aclose()
-            raise
-        except Exception as exc:
-            await self.aclose()
-            raise self._errors(exc) from exc
+        if self._whole is not None:
+            data, self._whole, self._ended = self._whole, None, True
+        else:
+            try:
+                data = await self._blocking.run(self._read_piece)
+            except StorageError:
+                await self.aclose()
+                raise
+            except Exception as exc:
+                await self.aclose()
+                raise self._errors(exc) from exc
         if not data:
             await self.aclose()
             raise StopAsyncIteration

@@ -32,6 +32,7 @@ from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 from botocore.utils import determine_content_length
 
 from service.storage.base import (
+    CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     NO_CONDITIONS,
     BackendTimeout,
@@ -310,10 +311,12 @@ class S3Store:
                     condition["IfNoneMatch"] = "*"
                 elif if_match is not None and before is not None:
                     condition["IfMatch"] = _quoted(before.etag)  # "*": the version seen now
-                await self._blocking.run(digests.update, first)  # hashing is CPU work
-                if last:
-                    response = await self._put_one(first, digests, common | condition)
+                if last:  # hashed, checked and sent in one trip to the pool
+                    response = await self._run(
+                        partial(self._put_one, first, digests, common | condition)
+                    )
                 else:
+                    await self._blocking.run(digests.update, first)  # hashing is CPU work
                     response = await self._put_parts(first, body, digests, common, condition)
                     if expected_sha256 is None:
                         response = await self._record_sha256(common, response, digests)
@@ -335,14 +338,15 @@ class S3Store:
         )
         return Written(info=info, created=before is None)
 
-    async def _put_one(self, data: bytes, digests: Digests, args: dict[str, Any]) -> Any:
+    def _put_one(self, data: bytes, digests: Digests, args: dict[str, Any]) -> Any:
+        digests.update(data)
         digests.verify()
         sha256 = digests.sha256
         if sha256 is not None:
             args |= {"ChecksumAlgorithm": "SHA256", "ChecksumSHA256": b64(sha256)}
         if digests.md5 is not None:
             args["ContentMD5"] = b64(digests.md5)
-        return await self._run(partial(self._client.put_object, Body=data, **args))
+        return self._client.put_object(Body=data, **args)
 
     async def _put_parts(
         self,
@@ -478,7 +482,7 @@ class S3Store:
         else:
             args["ChecksumMode"] = "ENABLED"  # botocore then verifies the body as it streams
         try:
-            response = await self._blocking.run(partial(self._client.get_object, **args))
+            response, whole = await self._blocking.run(self._get_object, args)
         except ClientError as exc:
             if _status(exc) == 304:
                 info = await self.head(key)
@@ -508,9 +512,21 @@ class S3Store:
             raise
         return Download(
             info=info,
-            chunks=BodyStream(body.read, body.close, self._blocking, s3_error),
+            chunks=BodyStream(body.read, body.close, self._blocking, s3_error, whole=whole),
             content_range=content_range,
         )
+
+    def _get_object(self, args: dict[str, Any]) -> tuple[Any, bytes | None]:
+        """GetObject, and its body if that is one piece, as most are: read in the same trip to
+        the pool (botocore checks its length and checksum there), it needs no trip of its own."""
+        response = self._client.get_object(**args)
+        if int(response["ContentLength"]) > CHUNK_SIZE:
+            return response, None
+        body = response["Body"]
+        try:
+            return response, body.read()
+        finally:
+            body.close()
 
     async def head(self, key: str) -> ObjectInfo:
         info = await self._head(self._ns.name(key), key)

@@ -74,9 +74,17 @@ def gcs_bucket(endpoint: str) -> str:
     return bucket
 
 
-def make_store(kind: str, root: Path, moto: str, fake_gcs: str, *, read_only: bool = False) -> Any:
+def make_store(
+    kind: str,
+    root: Path,
+    moto: str,
+    fake_gcs: str,
+    *,
+    read_only: bool = False,
+    blocking: Blocking | None = None,
+) -> Any:
     """A fresh, empty store of `kind` (S3 and GCS under a base prefix in a new bucket)."""
-    blocking = Blocking(16)
+    blocking = blocking or Blocking(16)
     if kind == "dir":
         return DirectoryStore(root, blocking=blocking, read_only=read_only)
     if kind == "local":

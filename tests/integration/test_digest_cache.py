@@ -109,6 +109,7 @@ def test_a_read_only_cache_creates_and_writes_nothing(
     assert writable is not None
     writable.put(file.stat(), {"sha256": "s"})
     writable.vouch("other", "wrong")  # another body's MD5: not this file's
+    writable.flush()
     assert writable.get(file.stat()) == {"sha256": "s"}
     writable.close()
     reader = DigestCache.open(path, writable=False)
@@ -120,9 +121,37 @@ def test_a_read_only_cache_creates_and_writes_nothing(
     reader.close()
     again = DigestCache.open(path, writable=True)
     assert again is not None
-    again.vouch("s", "m")
+    assert again.vouch("s", "m") is False  # queued; not yet due
+    again.flush()
     assert again.get(file.stat()) == {"sha256": "s", "md5": "m"}
     again.close()
+
+
+def test_writes_wait_and_reach_the_file_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest_cache, "RACY_NS", 0)
+    monkeypatch.setattr(digest_cache, "FLUSH_EVERY", 3)
+    path = tmp_path / "digests.sqlite3"
+    files = []
+    for name in "abc":
+        (tmp_path / name).write_bytes(name.encode())
+        files.append((tmp_path / name).stat())
+    cache = DigestCache.open(path, writable=True)
+    assert cache is not None
+
+    def in_the_file() -> list[tuple[str, str | None]]:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT sha256, md5 FROM digests ORDER BY sha256").fetchall()
+
+    cache.put(files[0], {"sha256": "a"})
+    assert cache.vouch("a", "ma") is False
+    assert in_the_file() == []  # queued, not written
+    cache.put(files[1], {"sha256": "b"})  # the third write: all three go, in their order
+    assert in_the_file() == [("a", "ma"), ("b", None)]
+    cache.put(files[2], {"sha256": "c"})
+    cache.close()  # writes what is left
+    assert in_the_file() == [("a", "ma"), ("b", None), ("c", None)]
 
 
 @pytest.mark.parametrize("kind", ["parent is a file", "not a database"])
