@@ -31,7 +31,8 @@ STEPS = ("up", "up_again", "down", "down_again")
 
 def make_tree(root: Path, quick: bool) -> tuple[int, int]:
     """300 files: many small (1-64 KiB), some medium (256 KiB-2 MiB), a few larger than the
-    8 MiB part size of every tool here (multipart both ways). Returns (files, total bytes).
+    8 MiB part size of the service and the AWS CLI (multipart uploads; rclone 1.60 sends up
+    to its 200 MiB `--s3-upload-cutoff` in one PUT). Returns (files, total bytes).
     The quick run has 60 files, one of them large: 12 tool runs in about 15 s."""
     rng = random.Random(12)  # noqa: S311 (file sizes, the same in every run)
     large = [9 * MIB] if quick else [9 * MIB, 12 * MIB, 20 * MIB, 24 * MIB, 40 * MIB]
