@@ -21,6 +21,7 @@ from service.jobs.sync import sync
 from service.storage.base import ChecksumMismatch, ExpectedChecksums
 from service.storage.s3 import S3Store
 from service.storage.threads import Blocking
+from tests.fixtures.blocking import CountingBlocking
 from tests.fixtures.cloud import aws_env
 from tests.integration.sync_helpers import (
     S3_PART,
@@ -181,14 +182,9 @@ async def test_without_extended_attributes_the_body_still_arrives_and_says_so(
 
 
 async def test_a_file_of_one_piece_is_written_in_one_trip_to_the_pool(tmp_path: Path) -> None:
-    trips: list[str] = []
-
-    class Counting(Blocking):
-        async def run(self, func: Any, *args: Any, abandon: bool = False) -> Any:  # type: ignore[override]
-            trips.append(getattr(func, "__name__", repr(func)))
-            return await super().run(func, *args, abandon=abandon)
-
-    store = DirectoryStore(tmp_path, blocking=Counting(2), read_only=False)
+    blocking = CountingBlocking(2)
+    trips = blocking.calls
+    store = DirectoryStore(tmp_path, blocking=blocking, read_only=False)
     await store.put("a/one.txt", body(b"one piece"))
     assert trips == ["whole"]
     trips.clear()

@@ -9,7 +9,6 @@ import hashlib
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ from service.jobs.sync import sync
 from service.storage.base import CHUNK_SIZE, NotFound
 from service.storage.remote import b64
 from service.storage.threads import Blocking
+from tests.fixtures.blocking import CountingBlocking
 from tests.integration.sync_helpers import make_store, read
 
 pytestmark = pytest.mark.anyio
@@ -30,16 +30,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-class Counting(Blocking):
-    def __init__(self) -> None:
-        super().__init__(16)
-        self.trips = 0
-
-    async def run(self, func: Any, *args: Any, abandon: bool = False) -> Any:  # type: ignore[override]
-        self.trips += 1
-        return await super().run(func, *args, abandon=abandon)
-
-
 async def test_a_small_object_costs_one_trip_on_each_side(
     tmp_path: Path, moto_endpoint: str, gcs_endpoint: str
 ) -> None:
@@ -47,7 +37,7 @@ async def test_a_small_object_costs_one_trip_on_each_side(
     root.mkdir()
     for n in range(SMALL):
         (root / f"{n}.txt").write_bytes(f"file {n}".encode())
-    directory, bucket = Counting(), Counting()
+    directory, bucket = CountingBlocking(), CountingBlocking()
     source = DirectoryStore(root, blocking=directory, read_only=True)
     target = make_store("s3", tmp_path, moto_endpoint, gcs_endpoint, blocking=bucket)
     assert (await sync(source, target)).copied == SMALL
@@ -55,7 +45,8 @@ async def test_a_small_object_costs_one_trip_on_each_side(
     assert (directory.trips, bucket.trips) == (1 + SMALL, 1 + SMALL)
 
     back = tmp_path / "back"
-    directory.trips = bucket.trips = 0
+    directory.calls.clear()
+    bucket.calls.clear()
     destination = DirectoryStore(back, blocking=directory, read_only=False)
     assert (await sync(target, destination)).copied == SMALL
     # Per object: fetch it with its body / write, check and rename it.
@@ -69,11 +60,11 @@ async def test_a_large_object_still_streams_in_pieces(
 ) -> None:
     data = os.urandom(2 * CHUNK_SIZE + 1)
     (tmp_path / "big.bin").write_bytes(data)
-    blocking = Counting()
+    blocking = CountingBlocking()
     target = make_store("s3", tmp_path / "s3", moto_endpoint, gcs_endpoint, blocking=blocking)
-    source = DirectoryStore(tmp_path, blocking=Counting(), read_only=True)
+    source = DirectoryStore(tmp_path, blocking=CountingBlocking(), read_only=True)
     assert (await sync(source, target)).copied == 1
-    blocking.trips = 0
+    blocking.calls.clear()
     download = await target.get("big.bin")
     pieces = [piece async for piece in download.chunks]
     assert [len(piece) for piece in pieces] == [CHUNK_SIZE, CHUNK_SIZE, 1]
@@ -87,7 +78,7 @@ async def test_a_large_object_still_streams_in_pieces(
 async def test_a_file_is_hashed_from_the_bytes_it_sends(tmp_path: Path, size: int) -> None:
     data = os.urandom(size)
     (tmp_path / "f").write_bytes(data)
-    blocking = Counting()
+    blocking = CountingBlocking()
     store = DirectoryStore(tmp_path, blocking=blocking, read_only=True)
     download = await store.get("f", algorithms=("sha256", "md5"))
     assert download.info.checksums == {

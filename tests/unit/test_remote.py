@@ -23,7 +23,7 @@ from service.storage.remote import (
     parts,
     send_overlapped,
 )
-from service.storage.threads import Blocking
+from tests.fixtures.blocking import CountingBlocking
 
 pytestmark = pytest.mark.anyio
 MIB = 1024 * 1024
@@ -146,16 +146,6 @@ async def test_send_overlapped_raises_the_error_itself(where: str) -> None:
 
     with pytest.raises(TooLarge if where == "reading" else InvalidArgument):
         await send_overlapped(produce(), send)
-
-
-class CountingBlocking(Blocking):
-    def __init__(self) -> None:
-        super().__init__(4)
-        self.trips = 0
-
-    async def run(self, func: Any, *args: Any, abandon: bool = False) -> Any:  # type: ignore[override]
-        self.trips += 1
-        return await super().run(func, *args, abandon=abandon)
 
 
 def reader(*results: bytes | Exception) -> tuple[Any, list[int]]:
